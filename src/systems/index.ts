@@ -1,0 +1,7 @@
+/** Every system a scenario can name. */
+import type { SystemDef } from '../core/system.ts';
+import { registerSystem } from './register.ts';
+
+export const SYSTEMS: Readonly<Record<string, SystemDef<any>>> = {
+  register: registerSystem,
+};

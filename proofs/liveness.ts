@@ -2,7 +2,8 @@
  * Liveness after faults stop (TigerBeetle's heal-then-converge, Antithesis' quiet period): once
  * the last fault took effect at T_f, every client operation must complete by
  * max(call, T_f) + bound. A run that stopped early on an event or wall-time limit is not judged;
- * one that ran out of simulated time is, for every operation whose deadline has passed.
+ * one that ran out of simulated time is, for every operation whose deadline has passed; one that went
+ * quiescent (nothing left in the event queue) is, for every operation still pending.
  */
 import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/system.ts';
 
@@ -43,13 +44,15 @@ export function livenessChecker(boundUs: number, name = 'liveness'): Checker {
     check(run: FinishedRun): Violation[] {
       if (run.truncated) return [];
       const tf = Math.max(0, run.lastFaultUs);
+      // With an empty event queue nothing can happen any more: a pending operation never completes.
+      const horizon = run.quiescent ? Infinity : run.endUs;
       for (const op of callsAndReturns(run.history)) {
         const deadline = Math.max(op.call, tf) + boundUs;
-        if (op.ret === Infinity ? deadline <= run.endUs : op.ret > deadline) {
+        if (op.ret === Infinity ? deadline <= horizon : op.ret > deadline) {
           return [
             {
               invariant: name,
-              message: `${op.reqId} (${JSON.stringify(op.input)}) called at ${op.call}us ${op.ret === Infinity ? 'never completed' : `completed only at ${op.ret}us`}; the deadline was ${deadline}us (last fault at ${run.lastFaultUs}us, bound ${boundUs}us)`,
+              message: `${op.reqId} (${JSON.stringify(op.input)}) called at ${op.call}us ${op.ret === Infinity ? 'never completed' : `completed only at ${op.ret}us`}${run.quiescent && op.ret === Infinity ? ' and the run went quiescent (nothing left to happen)' : ''}; the deadline was ${deadline}us (last fault at ${run.lastFaultUs}us, bound ${boundUs}us)`,
               timeUs: deadline,
             },
           ];

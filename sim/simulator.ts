@@ -946,6 +946,7 @@ export class Simulator implements WorldView {
       endUs: this.nowUs,
       lastFaultUs: this.lastFaultUs,
       truncated,
+      quiescent: outcome === 'quiescent',
     };
     if (outcome !== 'violation') {
       for (const c of this.instance.checkers) {

@@ -98,6 +98,8 @@ export interface FinishedRun {
   readonly lastFaultUs: number;
   /** True when the run stopped early on a limit; liveness checks must not blame the system then. */
   readonly truncated: boolean;
+  /** True when nothing was left to happen (empty event queue): pending operations never finish. */
+  readonly quiescent: boolean;
 }
 
 /** The fault budget: may this fault take effect now? Returning a string refuses it, with reason. */

@@ -16,7 +16,7 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, DiskImage, Effect, Machine, StepResult } from '../core/contract.ts';
-import { persist, reply, send, setTimer } from '../core/contract.ts';
+import { cancelTimer, persist, reply, send, setTimer } from '../core/contract.ts';
 
 export interface Ts {
   readonly n: number;
@@ -37,6 +37,7 @@ export type RegisterVariant =
   | 'volatile-state'
   | 'read-one'
   | 'expire-old-puts'
+  | 'timeout-commit'
   | 'wallclock-ts';
 
 export const VARIANTS: readonly { name: RegisterVariant; fault: string; description: string }[] = [
@@ -46,7 +47,8 @@ export const VARIANTS: readonly { name: RegisterVariant; fault: string; descript
   { name: 'ack-before-sync', fault: 'crash', description: 'replicas acknowledge puts before syncing them, so a crash loses acknowledged writes' },
   { name: 'volatile-state', fault: 'restart', description: 'replicas keep their register only in memory, so a restart forgets it' },
   { name: 'read-one', fault: 'partition', description: 'reads trust the first replica that answers and skip the write-back' },
-  { name: 'expire-old-puts', fault: 'pause', description: 'replicas acknowledge but ignore puts older than 20 ms by their clock, assuming bounded delay' },
+  { name: 'expire-old-puts', fault: 'delay', description: 'replicas acknowledge but ignore puts older than 20 ms by their clock, assuming bounded delay' },
+  { name: 'timeout-commit', fault: 'pause', description: 'a client that waited 30 ms for a quorum gives up and reports success anyway' },
   { name: 'wallclock-ts', fault: 'clockSkew', description: 'writes skip the query phase and take their timestamp from the local clock' },
 ];
 
@@ -121,6 +123,8 @@ function replicaPut(s: ReplicaState, from: string, msg: Extract<RegMsg, { type: 
 export interface ClientConfig {
   readonly replicas: readonly string[];
   readonly retransmitUs: number;
+  /** Only for the timeout-commit variant: how long a client waits before it gives up. */
+  readonly giveUpUs: number;
   readonly variant: RegisterVariant | null;
 }
 
@@ -185,6 +189,11 @@ export const clientMachine: Machine<ClientConfig, ClientState, RegMsg, RegReq, R
           broadcast(s, ctx, out, true);
           out.push(setTimer('retransmit', s.cfg.retransmitUs));
         }
+        if (input.timer === 'giveUp' && s.op !== null) {
+          // The timeout-commit bug: silence is taken for success.
+          const op = s.op;
+          complete(s, ctx, out, { ok: true, value: op.req.op === 'write' ? op.req.value : op.best.value });
+        }
         break;
       case 'response':
         break;
@@ -208,6 +217,7 @@ function beginNext(s: ClientState, ctx: Ctx, out: Eff[]): void {
     put: null,
   };
   s.op = op;
+  if (s.cfg.variant === 'timeout-commit') out.push(setTimer('giveUp', s.cfg.giveUpUs));
   if (s.cfg.variant === 'wallclock-ts' && next.req.op === 'write') {
     // The bug: no query phase; the local clock orders writes.
     startUpdate(s, ctx, out, { ts: { n: ctx.nowUs, w: ctx.self }, value: next.req.value });
@@ -264,7 +274,7 @@ function complete(s: ClientState, ctx: Ctx, out: Eff[], rep: RegRep): void {
   const op = s.op!;
   s.done.set(op.reqId, rep);
   out.push(reply(op.reqId, rep));
-  out.push({ type: 'cancelTimer', timer: 'retransmit' });
+  out.push(cancelTimer('retransmit'), cancelTimer('giveUp'));
   s.op = null;
   beginNext(s, ctx, out);
 }

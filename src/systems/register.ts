@@ -72,7 +72,7 @@ export const registerSystem: SystemDef<RegisterParams> = {
     const clients = Array.from({ length: p.clients }, (_, i) => `c${i}`);
     const nodes: NodeSpec[] = [
       ...replicas.map((id) => ({ id, role: 'replica', machine: replicaMachine, config: { variant: v } })),
-      ...clients.map((id) => ({ id, role: 'client', machine: clientMachine, config: { replicas, retransmitUs: p.retransmitUs, variant: v }, faultable: false })),
+      ...clients.map((id) => ({ id, role: 'client', machine: clientMachine, config: { replicas, retransmitUs: p.retransmitUs, giveUpUs: 30_000, variant: v }, faultable: false })),
       {
         id: 'driver',
         role: 'driver',

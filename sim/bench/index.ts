@@ -1,0 +1,105 @@
+/**
+ * Benchmarks behind `halfmoon bench` / `npm run bench`. Each prints figures as plain numbers so a
+ * run can be compared with the last one. Wall-clock reads are confined to `measure`.
+ */
+import type { Machine } from '../../src/core/contract.ts';
+import { EventQueue } from '../queue.ts';
+import { createRng } from '../rng.ts';
+import { runOnce } from '../run.ts';
+import { parseScenario } from '../scenario.ts';
+import { Simulator } from '../simulator.ts';
+import { wallNowMs } from '../wallclock.ts';
+
+export interface BenchResult {
+  readonly name: string;
+  readonly figures: Readonly<Record<string, number | string>>;
+}
+
+export interface Bench {
+  readonly name: string;
+  readonly description: string;
+  run(quick: boolean): BenchResult;
+}
+
+/** Median of `rounds` timings of `f` (after one warm-up), in ms. */
+export function measure(f: () => void, rounds = 5): number {
+  f();
+  const t: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = wallNowMs();
+    f();
+    t.push(wallNowMs() - a);
+  }
+  t.sort((x, y) => x - y);
+  return t[Math.floor(t.length / 2)]!;
+}
+
+const eventQueueBench: Bench = {
+  name: 'event-queue',
+  description: 'push+pop through the (time, seq) heap holding 1,000 pending events',
+  run(quick) {
+    const n = quick ? 200_000 : 2_000_000;
+    const rng = createRng(1);
+    const ms = measure(() => {
+      const q = new EventQueue<number>(2048);
+      for (let i = 0; i < 1000; i++) q.push(rng.int(0, 1000), i);
+      for (let i = 0; i < n; i++) {
+        const x = q.pop()!;
+        q.push(q.lastTime + 1 + (rng.nextU32() & 1023), x);
+      }
+    });
+    return { name: this.name, figures: { operations: n, eventsPerSec: Math.round((n / ms) * 1000) } };
+  },
+};
+
+/** A node that does nothing but re-arm one timer: the simulator's dispatch cost alone. */
+const ticker: Machine<null, null> = {
+  role: 'ticker',
+  init: () => null,
+  recover: () => null,
+  step: (s, input) => (input.type === 'timer' || input.type === 'start' ? { state: s, effects: [{ type: 'setTimer', timer: 't', delayUs: 10 }] } : { state: s, effects: [] }),
+};
+
+const simBareBench: Bench = {
+  name: 'sim-bare-loop',
+  description: 'simulator event loop with 100 nodes that only re-arm a timer (dispatch, timers, hash)',
+  run(quick) {
+    const events = quick ? 200_000 : 2_000_000;
+    const scenario = parseScenario(
+      { name: 'bench-bare', description: 'bench', system: 'none', limits: { events, simulatedTimeUs: 1e12, wallMs: 600_000 } },
+      'bench',
+    );
+    const nodes = Array.from({ length: 100 }, (_, i) => ({ id: `n${i}`, role: 'ticker', machine: ticker, config: null }));
+    let ran = 0;
+    const ms = measure(() => {
+      const sim = new Simulator({ scenario, instance: { nodes, invariants: [], checkers: [] }, seed: 1 });
+      ran = sim.run().events;
+    }, 3);
+    return { name: this.name, figures: { events: ran, eventsPerSec: Math.round((ran / ms) * 1000) } };
+  },
+};
+
+const registerFaultsBench: Bench = {
+  name: 'register-chaos',
+  description: 'the example protocol under the random nemesis (every fault kind), checkers included',
+  run(quick) {
+    const seeds = quick ? 3 : 20;
+    let events = 0;
+    let simUs = 0;
+    const ms = measure(() => {
+      events = 0;
+      simUs = 0;
+      for (let s = 1; s <= seeds; s++) {
+        const r = runOnce({ scenario: 'register-chaos', seed: s });
+        events += r.events;
+        simUs += r.simulatedTimeUs;
+      }
+    }, 3);
+    return {
+      name: this.name,
+      figures: { seeds, events, eventsPerSec: Math.round((events / ms) * 1000), simulatedToWall: Math.round(simUs / 1000 / ms) },
+    };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench];

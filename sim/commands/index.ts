@@ -1,0 +1,10 @@
+/** The commands `halfmoon` offers, in the order `--help` lists them. Add new ones here. */
+import { benchCommand } from './bench.ts';
+import { replayCommand } from './replay.ts';
+import { runCommand } from './run.ts';
+import { scenariosCommand } from './scenarios.ts';
+import { sweepCommand } from './sweep.ts';
+import type { Command } from './types.ts';
+import { variantsCommand } from './variants.ts';
+
+export const COMMANDS: readonly Command[] = [runCommand, sweepCommand, replayCommand, scenariosCommand, variantsCommand, benchCommand];

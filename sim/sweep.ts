@@ -1,0 +1,151 @@
+/**
+ * Sweeps: many seeds of one scenario, in this thread or spread over worker threads. Each seed is
+ * an independent run, so the results (and the combined hash, folded in seed order) are identical
+ * whatever the number of workers and whatever order they finish in.
+ */
+import { Worker } from 'node:worker_threads';
+import { Hash64 } from '../src/core/hash.ts';
+import type { Violation } from '../src/core/system.ts';
+import { resolveScenario, runOnce } from './run.ts';
+import type { Scenario } from './scenario.ts';
+import type { Outcome, RunResult } from './simulator.ts';
+import { wallNowMs } from './wallclock.ts';
+
+export interface SweepRequest {
+  readonly scenario: string;
+  readonly sets: readonly (readonly [string, unknown])[];
+  readonly variant: string | null;
+  readonly seeds: readonly number[];
+  readonly workers: number;
+  /** Stop handing out seeds after the first failure. */
+  readonly failFast?: boolean;
+  readonly onProgress?: (done: number, total: number, failing: number) => void;
+}
+
+export interface SeedSummary {
+  readonly seed: number;
+  readonly outcome: Outcome;
+  readonly traceHash: string;
+  readonly events: number;
+  readonly simulatedTimeUs: number;
+  readonly violations: readonly Violation[];
+  readonly faults: Readonly<Record<string, number>>;
+  readonly replay: string;
+}
+
+export interface SweepResult {
+  readonly scenario: string;
+  readonly seeds: number;
+  readonly passed: number;
+  readonly failingSeeds: readonly number[];
+  readonly failures: readonly SeedSummary[];
+  readonly events: number;
+  readonly simulatedTimeUs: number;
+  readonly wallMs: number;
+  readonly traceHash: string;
+  readonly faults: Readonly<Record<string, number>>;
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly perSeed: readonly SeedSummary[];
+}
+
+export function summarize(r: RunResult): SeedSummary {
+  return {
+    seed: r.seed,
+    outcome: r.outcome,
+    traceHash: r.traceHash,
+    events: r.events,
+    simulatedTimeUs: r.simulatedTimeUs,
+    violations: r.violations,
+    faults: r.faults,
+    replay: r.replay,
+  };
+}
+
+export async function sweep(req: SweepRequest): Promise<SweepResult> {
+  // Resolve once up front so bad input fails before any worker starts.
+  const scenario = resolveScenario({ scenario: req.scenario, sets: req.sets, variant: req.variant });
+  const wall0 = wallNowMs();
+  const results = new Map<number, SeedSummary>();
+  let failing = 0;
+  const total = req.seeds.length;
+  const record = (s: SeedSummary) => {
+    results.set(s.seed, s);
+    if (s.violations.length > 0) failing++;
+    req.onProgress?.(results.size, total, failing);
+  };
+  if (req.workers <= 1 || total <= 1) {
+    for (const seed of req.seeds) {
+      record(summarize(runOnce({ scenario: req.scenario, seed, sets: req.sets, variant: req.variant })));
+      if (req.failFast && failing > 0) break;
+    }
+  } else {
+    await runInWorkers(req, record, () => req.failFast === true && failing > 0);
+  }
+  return combine(scenario, req.seeds, results, wallNowMs() - wall0);
+}
+
+function combine(scenario: Scenario, seeds: readonly number[], results: Map<number, SeedSummary>, wallMs: number): SweepResult {
+  const h = new Hash64(0x73776570);
+  const perSeed: SeedSummary[] = [];
+  const faults: Record<string, number> = {};
+  const outcomes: Record<string, number> = {};
+  let events = 0;
+  let simulatedTimeUs = 0;
+  for (const seed of [...seeds].sort((a, b) => a - b)) {
+    const s = results.get(seed);
+    if (!s) continue;
+    perSeed.push(s);
+    h.num(seed).str(s.traceHash);
+    events += s.events;
+    simulatedTimeUs += s.simulatedTimeUs;
+    outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
+    for (const [k, v] of Object.entries(s.faults)) faults[k] = (faults[k] ?? 0) + v;
+  }
+  const failures = perSeed.filter((s) => s.violations.length > 0);
+  return {
+    scenario: scenario.name,
+    seeds: perSeed.length,
+    passed: perSeed.length - failures.length,
+    failingSeeds: failures.map((f) => f.seed),
+    failures,
+    events,
+    simulatedTimeUs,
+    wallMs: Math.round(wallMs),
+    traceHash: h.hex(),
+    faults,
+    outcomes,
+    perSeed,
+  };
+}
+
+async function runInWorkers(req: SweepRequest, record: (s: SeedSummary) => void, stop: () => boolean): Promise<void> {
+  const queue = [...req.seeds];
+  const n = Math.min(req.workers, queue.length);
+  const boot = new URL('./sweep-worker.mjs', import.meta.url);
+  await Promise.all(
+    Array.from({ length: n }, () => {
+      return new Promise<void>((resolve, reject) => {
+        const w = new Worker(boot, { workerData: { scenario: req.scenario, sets: req.sets, variant: req.variant } });
+        const next = () => {
+          const seed = stop() ? undefined : queue.shift();
+          if (seed === undefined) {
+            void w.terminate().then(() => resolve());
+            return;
+          }
+          w.postMessage(seed);
+        };
+        w.on('message', (m: { ok: true; summary: SeedSummary } | { ok: false; error: string }) => {
+          if (!m.ok) {
+            reject(new Error(m.error));
+            void w.terminate();
+            return;
+          }
+          record(m.summary);
+          next();
+        });
+        w.on('error', reject);
+        w.on('online', next);
+      });
+    }),
+  );
+}

@@ -1,10 +1,15 @@
 /** The commands `halfmoon` offers, in the order `--help` lists them. Add new ones here. */
 import { benchCommand } from './bench.ts';
+import { checkCommand } from './check.ts';
+import { proveCommand } from './prove.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
 import { scenariosCommand } from './scenarios.ts';
+import { shrinkCommand } from './shrink.ts';
 import { sweepCommand } from './sweep.ts';
 import type { Command } from './types.ts';
 import { variantsCommand } from './variants.ts';
+// Registers the replayer of explorer traces ('source: explore') with `halfmoon replay`.
+import '../explore/trace.ts';
 
-export const COMMANDS: readonly Command[] = [runCommand, sweepCommand, replayCommand, scenariosCommand, variantsCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [runCommand, sweepCommand, replayCommand, shrinkCommand, checkCommand, proveCommand, scenariosCommand, variantsCommand, benchCommand];

@@ -55,10 +55,22 @@ export interface WorldOptions {
   readonly restarts: number;
   readonly drops: number;
   readonly duplicates: number;
+  /** How many `ctx.maybe` choices may come out true along a path (e.g. injected function crashes). */
+  readonly maybes: number;
   readonly inFlight: 'set' | 'multiset';
   /** Multiset only: a step that would leave more messages in flight than this is disabled. */
   readonly inFlightMax: number;
   readonly timers: 'unordered' | 'duration' | 'quiescent';
+  /**
+   * With quiescent timers: how many times along a path a timer may fire while messages are in
+   * flight anyway (a premature timeout, counted like a fault).
+   */
+  readonly earlyTimers: number;
+  /**
+   * Timers that fire at any moment whatever the timer mode, as "<node>:<name prefix>" (node may
+   * be "*"): a workload driver's think times are pacing, not timeouts.
+   */
+  readonly freeTimers: readonly string[];
   /** 0: untimed. Otherwise each step advances the clock by this much. */
   readonly timeStepUs: number;
   readonly maybe: 'branch' | 'never';
@@ -87,9 +99,12 @@ export const DEFAULT_WORLD_OPTIONS: WorldOptions = {
   restarts: 0,
   drops: 0,
   duplicates: 0,
+  maybes: 1_000_000,
   inFlight: 'set',
   inFlightMax: 64,
   timers: 'unordered',
+  earlyTimers: 0,
+  freeTimers: [],
   timeStepUs: 0,
   maybe: 'branch',
   branchRandom: {},
@@ -123,6 +138,8 @@ export interface Packet {
   readonly h1: number;
   /** Hash lanes under each symmetry permutation, filled lazily. */
   sym?: Int32Array;
+  /** The hash as 16 hex digits, filled lazily (action keys). */
+  hex?: string;
 }
 
 interface ArmedTimer {
@@ -175,7 +192,7 @@ export interface World {
   readonly slots: readonly Slot[];
   /** Sorted by hash: the canonical order of the set (or multiset). */
   readonly net: readonly Packet[];
-  /** Left of the budget: crashes, restarts, drops, duplicates. */
+  /** Left of the budget: crashes, restarts, drops, duplicates, true maybes, early timers. */
   readonly budget: readonly number[];
   readonly hist: Hist | null;
   readonly nowUs: number;
@@ -221,7 +238,7 @@ export interface WAction {
 }
 
 function pktKey(p: Packet): string {
-  return (p.h0 >>> 0).toString(16).padStart(8, '0') + (p.h1 >>> 0).toString(16).padStart(8, '0');
+  return (p.hex ??= (p.h0 >>> 0).toString(16).padStart(8, '0') + (p.h1 >>> 0).toString(16).padStart(8, '0'));
 }
 
 function cmpPkt(a: Packet, b: Packet): number {
@@ -238,6 +255,8 @@ function cmpPkt(a: Packet, b: Packet): number {
 class ChoiceCtx implements Ctx {
   readonly answers: number[] = [];
   readonly arities: number[] = [];
+  /** How many maybe choices came out true. */
+  maybesUsed = 0;
   private draws = 0;
   constructor(
     readonly self: NodeId,
@@ -245,6 +264,7 @@ class ChoiceCtx implements Ctx {
     private readonly forced: readonly number[],
     readonly seedA: number,
     readonly seedB: number,
+    private readonly maybesLeft: number,
     private readonly m: SystemModel,
   ) {}
   private choose(arity: number, label: string): number {
@@ -260,8 +280,10 @@ class ChoiceCtx implements Ctx {
     if (!(p >= 0 && p <= 1)) throw new AssertionFailure(`ctx.maybe(${label}): probability ${p} outside [0, 1]`);
     if (p === 0) return false;
     if (p === 1) return true;
-    if (this.m.opts.maybe === 'never') return false;
-    return this.choose(2, label) === 1;
+    if (this.m.opts.maybe === 'never' || this.maybesUsed >= this.maybesLeft) return false;
+    const yes = this.choose(2, label) === 1;
+    if (yes) this.maybesUsed++;
+    return yes;
   }
   randomU32(label: string): number {
     const values = this.m.branchValues(this.self, label);
@@ -313,6 +335,10 @@ export class SystemModel implements Model<World, WAction> {
   private readonly index = new Map<NodeId, number>();
   private readonly faultable: readonly boolean[];
   private readonly perms: readonly { readonly order: Int32Array; readonly rename: ReadonlyMap<string, string> }[];
+  /** Index of each permutation in `perms`, by its order joined with commas. */
+  private readonly permIndex = new Map<string, number>();
+  /** Node indices of each symmetry group, ascending. */
+  private readonly groupIdx: readonly (readonly number[])[];
   private readonly checkerCache = new Map<string, string | null>();
   private readonly branch: ReadonlyMap<string, readonly number[]>;
   private readonly timed: boolean;
@@ -338,7 +364,12 @@ export class SystemModel implements Model<World, WAction> {
     for (const [label, vals] of this.branch) {
       if (vals.length === 0 || vals.length > 256) throw new InputError(`branchRandom.${label}: give 1 to 256 values`);
     }
+    for (const f of args.options.freeTimers) {
+      if (typeof f !== 'string' || !f.includes(':')) throw new InputError(`freeTimers: expected "<node>:<timer name prefix>" entries, got ${JSON.stringify(f)}`);
+    }
     this.perms = this.buildPermutations(args.options.symmetry);
+    this.perms.forEach((p, i) => this.permIndex.set(p.order.join(','), i));
+    this.groupIdx = args.options.symmetry.map((g) => g.map((id) => this.index.get(id)!).sort((a, b) => a - b));
     this.properties = this.buildProperties();
     this.symmetry =
       this.perms.length > 1
@@ -354,7 +385,7 @@ export class SystemModel implements Model<World, WAction> {
   initStates(): readonly World[] {
     const n = this.specs.length;
     const slots: Slot[] = this.specs.map((spec) => this.mkSlot(true, false, spec.machine.init(spec.config, spec.id), new Map(), [], [], undefined));
-    const budget = [this.opts.crashes, this.opts.restarts, this.opts.drops, this.opts.duplicates];
+    const budget = [this.opts.crashes, this.opts.restarts, this.opts.drops, this.opts.duplicates, this.opts.maybes, this.opts.earlyTimers];
     let worlds: World[] = [this.finishWorld({ slots, net: [], budget, hist: null, nowUs: 0, violation: null, events: [], sent: [], netChanged: false, disabled: false }, null)];
     // Boot every node in index order, as the simulator does at time 0; a start step that branches
     // gives several initial worlds.
@@ -382,13 +413,15 @@ export class SystemModel implements Model<World, WAction> {
       if (i > 0 && cmpPkt(net[i - 1]!, p) === 0) continue; // identical copies: one action
       out.push(this.mkAction(A_DELIVER, p.to, p, '', 0, []));
     }
-    const quiet = this.opts.timers !== 'quiescent' || net.length === 0;
-    for (let n = 0; n < slots.length && quiet; n++) {
+    const held = this.opts.timers === 'quiescent' && net.length > 0 && w.budget[5]! <= 0;
+    for (let n = 0; n < slots.length; n++) {
       const s = slots[n]!;
       if (!s.up || s.halted) continue;
       const ts = s.timers;
       for (let j = 0; j < ts.length; j++) {
-        if (this.opts.timers === 'duration' && earlierNotLonger(ts, j)) continue;
+        const free = this.isFreeTimer(n, ts[j]!.name);
+        if (held && !free) continue;
+        if (!free && this.opts.timers === 'duration' && earlierNotLonger(ts, j)) continue;
         out.push(this.mkAction(A_TIMER, n, null, ts[j]!.name, 0, []));
       }
     }
@@ -432,7 +465,9 @@ export class SystemModel implements Model<World, WAction> {
       case A_TIMER: {
         const s = w.slots[a.node]!;
         if (!s.up || s.halted || !s.timers.some((t) => t.name === a.name)) return null;
-        return this.stepNode(w, a.node, { type: 'timer', timer: a.name }, a, forks, null);
+        const early = this.opts.timers === 'quiescent' && w.net.length > 0 && !this.isFreeTimer(a.node, a.name);
+        if (early && w.budget[5]! <= 0) return null;
+        return this.stepNode(w, a.node, { type: 'timer', timer: a.name }, a, forks, null, w, [], early);
       }
       case A_CRASH:
         return this.crash(w, a);
@@ -493,13 +528,25 @@ export class SystemModel implements Model<World, WAction> {
     return {
       nodes: Object.fromEntries(w.slots.map((s, i) => [this.specs[i]!.id, s.up ? s.state : s.halted ? 'halted' : 'down'])),
       inFlight: w.net.map((p) => ({ from: this.specs[p.from]!.id, to: this.specs[p.to]!.id, ...(p.kind === PKT_MSG ? { msg: p.body } : { reqId: p.reqId, body: p.body }) })),
-      budget: { crashes: w.budget[0], restarts: w.budget[1], drops: w.budget[2], duplicates: w.budget[3] },
+      budget: { crashes: w.budget[0], restarts: w.budget[1], drops: w.budget[2], duplicates: w.budget[3], maybes: w.budget[4], earlyTimers: w.budget[5] },
       history: this.history(w).length,
     };
   }
 
   // -------------------------------------------------------------------------------------------
   // Steps
+
+  private isFreeTimer(n: number, name: string): boolean {
+    const free = this.opts.freeTimers;
+    if (free.length === 0) return false;
+    const id = this.specs[n]!.id;
+    for (const f of free) {
+      const i = f.indexOf(':');
+      const node = f.slice(0, i);
+      if ((node === '*' || node === id) && name.startsWith(f.slice(i + 1))) return true;
+    }
+    return false;
+  }
 
   indexOf(id: NodeId): number {
     const i = this.index.get(id);
@@ -601,9 +648,10 @@ export class SystemModel implements Model<World, WAction> {
    * Invariants are primed from `primeFrom` plus `priorEvents` (a restart primes from the world
    * before the node came back, so they compare with the state it crashed with).
    */
-  private stepNode(w: World, n: number, input: Input, a: WAction, forks: WAction[] | null, consume: Packet | null, primeFrom: World = w, priorEvents: readonly HistoryEvent[] = []): World | null {
+  private stepNode(w: World, n: number, input: Input, a: WAction, forks: WAction[] | null, consume: Packet | null, primeFrom: World = w, priorEvents: readonly HistoryEvent[] = [], early = false): World | null {
     const d = this.draft(w);
     if (a.k === A_DUP) d.budget[3]!--;
+    if (early) d.budget[5]!--;
     const spec = this.specs[n]!;
     const slot = w.slots[n]!;
     assert(slot.up && !slot.halted, 'only a running node steps');
@@ -619,7 +667,7 @@ export class SystemModel implements Model<World, WAction> {
       this.appendHistory(d, { kind: 'ret', t: this.histT(d), reqId: input.reqId, client: spec.id, node: input.from, body: input.body });
     }
     const salt = input.type === 'message' || input.type === 'client' || input.type === 'response' ? (a.pkt?.h0 ?? 0) : strHash32(input.type === 'timer' ? input.timer : input.type);
-    const ctx = new ChoiceCtx(spec.id, this.timed ? d.nowUs : 0, a.choices, slot.h0 ^ salt, slot.h1, this);
+    const ctx = new ChoiceCtx(spec.id, this.timed ? d.nowUs : 0, a.choices, slot.h0 ^ salt, slot.h1, w.budget[4]!, this);
     let result: { state: unknown; effects: readonly Effect[] };
     try {
       result = this.opts.checks ? this.checkedStep(spec.machine, slot.state, input, ctx) : spec.machine.step(cloneState(slot.state), input, ctx);
@@ -631,11 +679,15 @@ export class SystemModel implements Model<World, WAction> {
       return this.finishWorld(d, { kind: 'step', node: n, input, effects: [], events: d.events, detail: { threw: msg } });
     }
     if (forks !== null) this.fork(a, ctx, forks);
+    d.budget[4]! -= ctx.maybesUsed;
     const out = this.applyEffects(d, n, result.effects, timers);
     d.slots[n] = this.mkSlot(true, out.halted, result.state, out.synced, out.pending, out.timers, undefined);
     if (d.disabled) return null;
-    a.info = { node: n, fault: a.k === A_DUP, wroteHistory: d.events.length > 0, consumed: consume ? pktKey(consume) : null, sent: d.sent };
-    if (d.violation === null) d.violation = this.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
+    a.info = { node: n, fault: a.k === A_DUP || early, wroteHistory: d.events.length > 0, consumed: consume ? pktKey(consume) : null, sent: d.sent };
+    // A step that changes neither the node's state nor the history shows the invariants the very
+    // observation they accepted before; there is nothing new to judge.
+    const changed = d.slots[n]!.h0 !== slot.h0 || d.slots[n]!.h1 !== slot.h1 || d.events.length > 0 || priorEvents.length > 0 || primeFrom !== w;
+    if (d.violation === null && changed) d.violation = this.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
     return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: result.effects, events: d.events, detail: {} });
   }
 
@@ -643,7 +695,7 @@ export class SystemModel implements Model<World, WAction> {
   private checkedStep(machine: Machine, state: unknown, input: Input, ctx: ChoiceCtx): { state: unknown; effects: readonly Effect[] } {
     const before = stateHash(state);
     const r1 = machine.step(cloneState(state), input, ctx);
-    const echo = new ChoiceCtx(ctx.self, ctx.nowUs, ctx.answers.slice(), ctx.seedA, ctx.seedB, this);
+    const echo = new ChoiceCtx(ctx.self, ctx.nowUs, ctx.answers.slice(), ctx.seedA, ctx.seedB, ctx.maybesUsed, this);
     const r2 = machine.step(cloneState(state), input, echo);
     if (stateHash(state) !== before) throw new AssertionFailure('a step mutated the state the explorer kept (checks mode)');
     if (stateHash(r1.state) !== stateHash(r2.state)) throw new AssertionFailure(`nondeterministic step: two runs of the same ${input.type} input gave different states`);
@@ -837,12 +889,61 @@ export class SystemModel implements Model<World, WAction> {
     });
   }
 
-  /** The least fingerprint over every permutation of the interchangeable nodes. */
+  /**
+   * The permutations worth trying: each group's members in the order of their own slot hashes,
+   * and every order among members whose hashes tie. When a member's state names no member of its
+   * group (true of register replicas), its slot hash is the same under every renaming, so sorting
+   * by it picks the same representatives for every state of an orbit, and the least fingerprint
+   * over the candidates is canonical. When it does name them, the result is still the fingerprint
+   * of a permutation of the state (sound), just not always the same one per orbit.
+   */
+  private candidates(w: World): number[] {
+    let partial: number[][] = [Array.from({ length: this.specs.length }, (_, i) => i)];
+    const cmp = (x: number, y: number) => {
+      const a = w.slots[x]!;
+      const b = w.slots[y]!;
+      return (a.h0 >>> 0) - (b.h0 >>> 0) || (a.h1 >>> 0) - (b.h1 >>> 0);
+    };
+    for (const g of this.groupIdx) {
+      const sorted = g.slice().sort((x, y) => cmp(x, y) || x - y);
+      let orders: number[][] = [[]];
+      for (let k = 0; k < sorted.length; ) {
+        let e = k + 1;
+        while (e < sorted.length && cmp(sorted[k]!, sorted[e]!) === 0) e++;
+        const tie = sorted.slice(k, e);
+        const next: number[][] = [];
+        for (const o of orders) for (const p of permutations(tie.length)) next.push([...o, ...p.map((i) => tie[i]!)]);
+        orders = next;
+        k = e;
+      }
+      const out: number[][] = [];
+      for (const base of partial) {
+        for (const ord of orders) {
+          const m = base.slice();
+          for (let k = 0; k < g.length; k++) m[ord[k]!] = g[k]!;
+          out.push(m);
+        }
+      }
+      partial = out;
+    }
+    return partial.map((m) => this.permIndex.get(m.join(','))!);
+  }
+
+  /** The least fingerprint over the candidate permutations of the interchangeable nodes. */
   private canonicalFp(w: World, out: Fp): void {
-    let best0 = w.h0;
-    let best1 = w.h1;
+    let best0 = 0;
+    let best1 = 0;
+    let first = true;
     const slotLanes = new Int32Array(this.specs.length * 2);
-    for (let pi = 1; pi < this.perms.length; pi++) {
+    for (const pi of this.candidates(w)) {
+      if (pi === 0) {
+        if (first || (w.h0 >>> 0) < (best0 >>> 0) || (w.h0 === best0 && (w.h1 >>> 0) < (best1 >>> 0))) {
+          best0 = w.h0;
+          best1 = w.h1;
+          first = false;
+        }
+        continue;
+      }
       const perm = this.perms[pi]!;
       for (let i = 0; i < w.slots.length; i++) {
         const s = w.slots[i]!;
@@ -869,9 +970,10 @@ export class SystemModel implements Model<World, WAction> {
       if (this.timed) h.num(w.nowUs);
       h.u32(w.violation === null ? 0 : 1);
       const [a, b] = h.finish();
-      if ((a >>> 0) < (best0 >>> 0) || (a === best0 && (b >>> 0) < (best1 >>> 0))) {
+      if (first || (a >>> 0) < (best0 >>> 0) || (a === best0 && (b >>> 0) < (best1 >>> 0))) {
         best0 = a;
         best1 = b;
+        first = false;
       }
     }
     out[0] = best0;

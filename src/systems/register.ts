@@ -51,6 +51,7 @@ export const registerSystem: SystemDef<RegisterParams> = {
     livenessBoundUs: 2_000_000,
     linearizabilityStepsMax: 2_000_000,
   },
+  shrinkable: ['opsPerClient', 'clients'],
   variants: VARIANTS.map((v) => ({ name: v.name, description: v.description, exposedBy: `register-${v.fault.toLowerCase() === 'clockskew' ? 'clock-skew' : v.fault}` })),
   validate(p) {
     const int = (k: keyof RegisterParams, lo: number, hi: number) => {

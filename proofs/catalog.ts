@@ -1,0 +1,247 @@
+/**
+ * The catalog of bounded proofs: each entry is a property (what it states, which checker judges
+ * it), a small configuration of a model, and the expected outcome. A proof that is expected to
+ * hold is an exhaustive check of its configuration: every reachable state within the bounds is
+ * visited, so "holds" means holds for that configuration, not in general. A refutation expects a
+ * counterexample: deliberately broken variants, the `unsafe` control and ablations must fail, or
+ * the checker that should catch them is not trusted.
+ *
+ * Groups:
+ * - `2pc`: two-phase commit's consistency, with the published state counts pinned, and two bugs;
+ * - `register`: the ABD register's linearizability and its invariants under a crash, and every
+ *   broken register variant refuted;
+ * - `wf`: exactly-once for each Halfmoon protocol on `wf-tiny` (two requests of two operations,
+ *   at most one function crash), the unsafe control and every artifact variant refuted, minus the
+ *   variants the spec expects to survive (non-findings, reported as such);
+ * - `log`: the Boki log's metalog and log invariants on `log-tiny` with one crash: pending until
+ *   the Boki log system exists (`SYSTEMS.boki`); entries then come from its invariants.
+ *
+ * `fast` marks the subset CI runs on every change (`halfmoon prove --fast`); the whole catalog runs
+ * with `halfmoon prove`.
+ */
+import type { ExploreOptions } from '../sim/explore/model.ts';
+import { findModel, type Sets } from '../sim/explore/registry.ts';
+import { SYSTEMS } from '../src/systems/index.ts';
+
+export interface ProofDef {
+  /** Unique, "<group>/<what>". */
+  readonly name: string;
+  readonly group: string;
+  /** The statement proved or refuted, in words. */
+  readonly statement: string;
+  /** The checkers and invariants that judge it. */
+  readonly checker: string;
+  readonly model: string;
+  readonly sets: Sets;
+  readonly variant: string | null;
+  readonly expect: 'holds' | 'refuted';
+  /** For refutations: the properties one of which must fail (any property when absent). */
+  readonly refutedBy?: readonly string[];
+  readonly options: Partial<ExploreOptions>;
+  /** Part of the subset CI runs. */
+  readonly fast: boolean;
+  /** Pinned unique-state count: a proof whose space changed size fails until re-pinned. */
+  readonly states?: number;
+  /** Why the proof cannot run in this build (its system is missing), or absent. */
+  readonly pending?: string;
+}
+
+const BFS: Partial<ExploreOptions> = { strategy: 'bfs' };
+
+// ---------------------------------------------------------------------------------------------
+// 2pc
+
+function twoPcProofs(): ProofDef[] {
+  const consistent = 'no resource manager commits while another aborts, and both agreements are reachable';
+  const checker = "always 'consistent'; sometimes 'abort agreement', 'commit agreement'";
+  const base = { group: '2pc', checker, model: '2pc', variant: null, expect: 'holds' as const };
+  return [
+    { ...base, name: '2pc/consistent-rms3', statement: `${consistent} (3 RMs)`, sets: [['rms', 3]], options: BFS, fast: true, states: 288 },
+    { ...base, name: '2pc/consistent-rms5', statement: `${consistent} (5 RMs)`, sets: [['rms', 5]], options: BFS, fast: true, states: 8832 },
+    {
+      ...base,
+      name: '2pc/consistent-rms5-symmetry-sort',
+      statement: `${consistent} (5 RMs, Stateright's symmetry reduction in its depth-first order)`,
+      sets: [['rms', 5], ['symmetry', 'sort']],
+      options: { strategy: 'dfs', symmetry: true },
+      fast: true,
+      states: 665,
+    },
+    {
+      ...base,
+      name: '2pc/consistent-rms5-symmetry-full',
+      statement: `${consistent} (5 RMs, one state per orbit under RM permutations)`,
+      sets: [['rms', 5]],
+      options: { strategy: 'bfs', symmetry: true },
+      fast: true,
+      states: 314,
+    },
+    { ...base, name: '2pc/consistent-rms7', statement: `${consistent} (7 RMs)`, sets: [['rms', 7]], options: BFS, fast: false, states: 296_448 },
+    ...(['commit-early', 'abort-after-prepare'] as const).flatMap((v) =>
+      [
+        { tag: '', options: BFS },
+        { tag: '-symmetry', options: { strategy: 'bfs' as const, symmetry: true } },
+        { tag: '-por', options: { strategy: 'dfs' as const, por: true } },
+      ].map((o) => ({
+        ...base,
+        name: `2pc/${v}-refuted${o.tag}`,
+        statement: `the ${v} bug breaks consistency (4 RMs${o.tag ? `, with ${o.tag.slice(1)}` : ''})`,
+        sets: [['rms', 4]] as Sets,
+        variant: v,
+        expect: 'refuted' as const,
+        refutedBy: ['consistent'],
+        options: o.options,
+        fast: true,
+      })),
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register
+
+/** How each broken register variant is exposed in the explorer: the smallest budget that does. */
+export const REGISTER_REFUTATIONS: Readonly<Record<string, { sets: Sets; refutedBy: readonly string[]; fast: boolean; why: string }>> = {
+  'no-retransmit': { sets: [['drops', 2]], refutedBy: ['liveness'], fast: true, why: 'two dropped messages stall an operation that never resends' },
+  'count-acks': { sets: [['duplicates', 1], ['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'a duplicated acknowledgement fakes a quorum' },
+  'no-ts-compare': { sets: [['opsPerClient', 2]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a late older put overwrites a newer value' },
+  'ack-before-sync': { sets: [['crashes', 1], ['restarts', 1]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a crash loses an acknowledged, unsynced write' },
+  'volatile-state': { sets: [['crashes', 1], ['restarts', 1]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a restart forgets the register' },
+  'read-one': { sets: [['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'a read trusts one replica and skips the write-back' },
+  'expire-old-puts': { sets: [['timeStepUs', 5000], ['opsPerClient', 1]], refutedBy: ['linearizability', 'replica-timestamp-monotonic'], fast: false, why: 'a put delayed past 20 ms is acknowledged but ignored' },
+  'timeout-commit': { sets: [['drops', 2], ['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'a client that gives up reports success without a quorum' },
+  'wallclock-ts': { sets: [['opsPerClient', 2], ['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'timestamps from clocks (all zero in the untimed explorer) order writes wrongly' },
+};
+
+function registerProofs(): ProofDef[] {
+  const lin = 'every history is linearizable, every operation completes at a terminal state, and no replica timestamp goes back';
+  const checker = 'linearizability, liveness, replica-timestamp-monotonic; sometimes workload completes';
+  const base = { group: 'register', checker, model: 'register', variant: null, expect: 'holds' as const };
+  const out: ProofDef[] = [
+    {
+      ...base,
+      name: 'register/abd-1x2-crash-restart',
+      statement: `${lin} (3 replicas, 1 client x 2 operations, <= 1 crash and 1 restart)`,
+      sets: [['clients', 1], ['opsPerClient', 2], ['crashes', 1], ['restarts', 1]],
+      options: { strategy: 'bfs', symmetry: true },
+      fast: true,
+    },
+    {
+      ...base,
+      name: 'register/abd-2x1',
+      statement: `${lin} (3 replicas, 2 concurrent clients x 1 operation)`,
+      sets: [],
+      options: { strategy: 'bfs', symmetry: true },
+      fast: false,
+    },
+    {
+      ...base,
+      name: 'register/abd-2x1-crash',
+      statement: `${lin} (3 replicas, 2 concurrent clients x 1 operation, <= 1 replica crash)`,
+      sets: [['crashes', 1]],
+      options: { strategy: 'bfs', symmetry: true },
+      fast: false,
+    },
+  ];
+  for (const [variant, r] of Object.entries(REGISTER_REFUTATIONS)) {
+    out.push({
+      ...base,
+      name: `register/${variant}-refuted`,
+      statement: `the ${variant} variant is caught: ${r.why}`,
+      checker: r.refutedBy.join(' or '),
+      sets: r.sets,
+      variant,
+      expect: 'refuted',
+      refutedBy: r.refutedBy,
+      options: { strategy: 'bfs', symmetry: true },
+      fast: r.fast,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Halfmoon workflows
+
+/** Protocols that must be exactly-once, and the control that must not be. */
+export const WF_PROTOCOLS = ['boki', 'hm-read', 'hm-write', 'transitional'] as const;
+
+/**
+ * Variants the spec expects to survive a bounded search (reportable non-findings), and variants
+ * the tiny configuration cannot expose, with the reason. Every other variant must be refuted.
+ */
+export const WF_NOT_EXPECTED: Readonly<Record<string, string>> = {
+  'hmr-no-postwrite-skip': 'no violation expected without GC (spec §10.2): the re-put writes the same row again',
+  'version-float64': 'needs seqnums beyond 2^53, unreachable in a tiny log',
+  'eventual-store-reads': 'needs time to pass between a write and a read; the untimed explorer has none',
+};
+
+/** Per variant: the protocol and settings that expose it on wf-tiny. */
+export const WF_VARIANT_SETUPS: Readonly<Record<string, { protocol: string; sets?: Sets }>> = {
+  'hmw-version-tie': { protocol: 'hm-write' },
+  'hmw-caller-write-dropped': { protocol: 'hm-write', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { w: 'k0', v: 'p' }], [{ r: 'k0' }]]]] },
+  'hmr-caller-misses-callee-writes': { protocol: 'hm-read', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { r: 'k0' }], [{ r: 'k0' }]]]] },
+  'keytag-xor-symmetric': { protocol: 'hm-read' },
+  'postread-untyped': { protocol: 'hm-write' },
+};
+
+function wfProofs(): ProofDef[] {
+  const entry = findModel('wf-tiny');
+  const pending = entry.unavailable() ?? undefined;
+  const checker = 'exactly-once (C1-C6), log accounting, liveness';
+  const base = { group: 'wf', checker, model: 'wf-tiny', options: { strategy: 'bfs' as const }, ...(pending ? { pending } : {}) };
+  const out: ProofDef[] = [];
+  for (const p of WF_PROTOCOLS) {
+    out.push({ ...base, name: `wf/${p}-exactly-once`, statement: `${p} runs every request exactly once (2 requests x 2 operations, <= 1 function crash)`, sets: [['protocol', p]], variant: null, expect: 'holds', fast: false });
+  }
+  out.push({ ...base, name: 'wf/unsafe-refuted', statement: 'the unsafe control (unlogged reads and writes) is not exactly-once', sets: [['protocol', 'unsafe']], variant: null, expect: 'refuted', fast: false });
+  for (const v of SYSTEMS.halfmoon?.variants ?? []) {
+    if (WF_NOT_EXPECTED[v.name] !== undefined) continue;
+    const setup = WF_VARIANT_SETUPS[v.name] ?? { protocol: 'hm-write' };
+    out.push({
+      ...base,
+      name: `wf/${v.name}-refuted`,
+      statement: `the ${v.name} variant is caught: ${v.description}`,
+      sets: [['protocol', setup.protocol], ...(setup.sets ?? [])],
+      variant: v.name,
+      expect: 'refuted',
+      fast: false,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boki log
+
+function logProofs(): ProofDef[] {
+  const entry = findModel('log-tiny');
+  const pending = entry.unavailable() ?? undefined;
+  const def = SYSTEMS.boki;
+  const base = { group: 'log', model: 'log-tiny', sets: [] as Sets, options: { strategy: 'bfs' as const }, fast: false, ...(pending ? { pending } : {}) };
+  const out: ProofDef[] = [
+    {
+      ...base,
+      name: 'log/invariants-one-crash',
+      statement: 'metalog and log invariants hold on a tiny cluster with one crash',
+      checker: 'the Boki system\'s invariants and checkers',
+      variant: null,
+      expect: 'holds',
+    },
+  ];
+  for (const v of def?.variants ?? []) {
+    out.push({ ...base, name: `log/${v.name}-refuted`, statement: `the ${v.name} variant is caught: ${v.description}`, checker: 'the Boki system\'s invariants and checkers', variant: v.name, expect: 'refuted' });
+  }
+  return out;
+}
+
+/** The whole catalog, in a stable order. */
+export function catalog(): ProofDef[] {
+  const all = [...twoPcProofs(), ...registerProofs(), ...wfProofs(), ...logProofs()];
+  const names = new Set<string>();
+  for (const p of all) {
+    if (names.has(p.name)) throw new Error(`catalog: two proofs named ${p.name}`);
+    names.add(p.name);
+  }
+  return all;
+}

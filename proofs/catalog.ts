@@ -100,48 +100,39 @@ function twoPcProofs(): ProofDef[] {
 // ---------------------------------------------------------------------------------------------
 // Register
 
-/** How each broken register variant is exposed in the explorer: the smallest budget that does. */
+const EVERY_LIN = ['linearizability (every state)', 'linearizability'];
+
+/**
+ * How each broken register variant is exposed in the explorer: the smallest configuration and
+ * budget that does. One client suffices for all of them (its operations are sequential, and the
+ * bug shows between them); `checkers: every` judges linearizability in every state, so the search
+ * stops at the first stale answer instead of draining the network first.
+ */
 export const REGISTER_REFUTATIONS: Readonly<Record<string, { sets: Sets; refutedBy: readonly string[]; fast: boolean; why: string }>> = {
-  'no-retransmit': { sets: [['drops', 2]], refutedBy: ['liveness'], fast: true, why: 'two dropped messages stall an operation that never resends' },
-  'count-acks': { sets: [['duplicates', 1], ['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'a duplicated acknowledgement fakes a quorum' },
-  'no-ts-compare': { sets: [['opsPerClient', 2]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a late older put overwrites a newer value' },
-  'ack-before-sync': { sets: [['crashes', 1], ['restarts', 1]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a crash loses an acknowledged, unsynced write' },
-  'volatile-state': { sets: [['crashes', 1], ['restarts', 1]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a restart forgets the register' },
-  'read-one': { sets: [['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'a read trusts one replica and skips the write-back' },
-  'expire-old-puts': { sets: [['timeStepUs', 5000], ['opsPerClient', 1]], refutedBy: ['linearizability', 'replica-timestamp-monotonic'], fast: false, why: 'a put delayed past 20 ms is acknowledged but ignored' },
-  'timeout-commit': { sets: [['drops', 2], ['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'a client that gives up reports success without a quorum' },
-  'wallclock-ts': { sets: [['opsPerClient', 2], ['checkers', 'every']], refutedBy: ['linearizability (every state)', 'linearizability'], fast: false, why: 'timestamps from clocks (all zero in the untimed explorer) order writes wrongly' },
+  'no-retransmit': { sets: [['clients', 1], ['drops', 2]], refutedBy: ['liveness'], fast: true, why: 'two dropped messages stall an operation that never resends' },
+  'count-acks': { sets: [['clients', 1], ['opsPerClient', 2], ['duplicates', 1], ['checkers', 'every']], refutedBy: EVERY_LIN, fast: false, why: 'a duplicated acknowledgement fakes a quorum' },
+  'no-ts-compare': { sets: [['clients', 1], ['opsPerClient', 2]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a late older put overwrites a newer value' },
+  'ack-before-sync': { sets: [['clients', 1], ['crashes', 1], ['restarts', 1]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a crash loses an acknowledged, unsynced write' },
+  'volatile-state': { sets: [['clients', 1], ['crashes', 1], ['restarts', 1]], refutedBy: ['replica-timestamp-monotonic', 'linearizability'], fast: true, why: 'a restart forgets the register' },
+  'read-one': { sets: [['clients', 1], ['opsPerClient', 2], ['checkers', 'every']], refutedBy: EVERY_LIN, fast: true, why: 'a read trusts one replica and skips the write-back' },
+  'expire-old-puts': { sets: [['clients', 1], ['opsPerClient', 2], ['timeStepUs', 5000], ['checkers', 'every']], refutedBy: EVERY_LIN, fast: false, why: 'a put delayed past 20 ms is acknowledged but ignored (timed model: 5 ms per step)' },
+  'timeout-commit': { sets: [['clients', 1], ['opsPerClient', 2], ['drops', 2], ['checkers', 'every']], refutedBy: EVERY_LIN, fast: true, why: 'a client that gives up reports success without a quorum' },
+  'wallclock-ts': { sets: [['clients', 1], ['opsPerClient', 3], ['checkers', 'every']], refutedBy: EVERY_LIN, fast: true, why: 'timestamps from clocks (all zero untimed) order a client\'s own writes wrongly' },
 };
 
 function registerProofs(): ProofDef[] {
   const lin = 'every history is linearizable, every operation completes at a terminal state, and no replica timestamp goes back';
   const checker = 'linearizability, liveness, replica-timestamp-monotonic; sometimes workload completes';
   const base = { group: 'register', checker, model: 'register', variant: null, expect: 'holds' as const };
+  const sym = { strategy: 'bfs' as const, symmetry: true };
   const out: ProofDef[] = [
-    {
-      ...base,
-      name: 'register/abd-1x2-crash-restart',
-      statement: `${lin} (3 replicas, 1 client x 2 operations, <= 1 crash and 1 restart)`,
-      sets: [['clients', 1], ['opsPerClient', 2], ['crashes', 1], ['restarts', 1]],
-      options: { strategy: 'bfs', symmetry: true },
-      fast: true,
-    },
-    {
-      ...base,
-      name: 'register/abd-2x1',
-      statement: `${lin} (3 replicas, 2 concurrent clients x 1 operation)`,
-      sets: [],
-      options: { strategy: 'bfs', symmetry: true },
-      fast: false,
-    },
-    {
-      ...base,
-      name: 'register/abd-2x1-crash',
-      statement: `${lin} (3 replicas, 2 concurrent clients x 1 operation, <= 1 replica crash)`,
-      sets: [['crashes', 1]],
-      options: { strategy: 'bfs', symmetry: true },
-      fast: false,
-    },
+    { ...base, name: 'register/abd-1x2', statement: `${lin} (3 replicas, 1 client x 2 operations)`, sets: [['clients', 1], ['opsPerClient', 2]], options: sym, fast: true, states: 15_545 },
+    { ...base, name: 'register/abd-1x1-crash-restart', statement: `${lin} (3 replicas, 1 client x 1 operation, <= 1 crash and 1 restart)`, sets: [['clients', 1], ['crashes', 1], ['restarts', 1]], options: sym, fast: true, states: 1_605 },
+    { ...base, name: 'register/abd-1x1-drop-duplicate', statement: `${lin} (3 replicas, 1 client x 1 operation, <= 1 drop and 1 duplicate)`, sets: [['clients', 1], ['drops', 1], ['duplicates', 1]], options: sym, fast: true, states: 2_017 },
+    { ...base, name: 'register/abd-1x2-crash', statement: `${lin} (3 replicas, 1 client x 2 operations, <= 1 replica crash)`, sets: [['clients', 1], ['opsPerClient', 2], ['crashes', 1]], options: sym, fast: false, states: 34_453 },
+    { ...base, name: 'register/abd-1x2-crash-restart', statement: `${lin} (3 replicas, 1 client x 2 operations, <= 1 crash and 1 restart)`, sets: [['clients', 1], ['opsPerClient', 2], ['crashes', 1], ['restarts', 1]], options: sym, fast: false, states: 294_725 },
+    { ...base, name: 'register/abd-2x1', statement: `${lin} (3 replicas, 2 concurrent clients x 1 operation)`, sets: [], options: sym, fast: false, states: 389_457 },
+    { ...base, name: 'register/abd-2x1-crash', statement: `${lin} (3 replicas, 2 concurrent clients x 1 operation, <= 1 replica crash)`, sets: [['crashes', 1]], options: sym, fast: false },
   ];
   for (const [variant, r] of Object.entries(REGISTER_REFUTATIONS)) {
     out.push({

@@ -134,10 +134,15 @@ export interface Packet {
   readonly to: number;
   readonly reqId: string;
   readonly body: unknown;
+  /** Digest of the body alone, so a permutation that leaves the body alone reuses it. */
+  readonly b0: number;
+  readonly b1: number;
   readonly h0: number;
   readonly h1: number;
   /** Hash lanes under each symmetry permutation, filled lazily. */
   sym?: Int32Array;
+  /** Whether the body names an interchangeable node (0 unknown, 1 no, 2 yes). */
+  names?: number;
   /** The hash as 16 hex digits, filled lazily (action keys). */
   hex?: string;
 }
@@ -166,6 +171,8 @@ export interface Slot {
   readonly h0: number;
   readonly h1: number;
   sym?: Int32Array;
+  /** Whether the slot names an interchangeable node (0 unknown, 1 no, 2 yes). */
+  names?: number;
 }
 
 /** The history as a shared list, newest first, with a running hash. */
@@ -173,9 +180,14 @@ interface Hist {
   readonly ev: HistoryEvent;
   readonly prev: Hist | null;
   readonly len: number;
+  /** Digest of the event alone. */
+  readonly e0: number;
+  readonly e1: number;
+  /** Running hash of the history up to and including this event. */
   readonly h0: number;
   readonly h1: number;
   sym?: Int32Array;
+  names?: number;
 }
 
 /** How a world was reached, for traces. Not part of the state. */
@@ -339,6 +351,8 @@ export class SystemModel implements Model<World, WAction> {
   private readonly permIndex = new Map<string, number>();
   /** Node indices of each symmetry group, ascending. */
   private readonly groupIdx: readonly (readonly number[])[];
+  /** Every node id in some symmetry group. */
+  private readonly symIds: ReadonlySet<string>;
   private readonly checkerCache = new Map<string, string | null>();
   private readonly branch: ReadonlyMap<string, readonly number[]>;
   private readonly timed: boolean;
@@ -370,6 +384,7 @@ export class SystemModel implements Model<World, WAction> {
     this.perms = this.buildPermutations(args.options.symmetry);
     this.perms.forEach((p, i) => this.permIndex.set(p.order.join(','), i));
     this.groupIdx = args.options.symmetry.map((g) => g.map((id) => this.index.get(id)!).sort((a, b) => a - b));
+    this.symIds = new Set(args.options.symmetry.flat());
     this.properties = this.buildProperties();
     this.symmetry =
       this.perms.length > 1
@@ -610,10 +625,11 @@ export class SystemModel implements Model<World, WAction> {
   private addPacket(d: Draft, kind: number, from: number, to: number, reqId: string, body: unknown): void {
     const t = d.slots[to]!;
     if (!t.up || t.halted) return; // links to a down node are broken: the message is lost
-    const h = new Hash64(0x70).u32(kind).u32(from).u32(to).str(reqId);
-    hashValue(h, body);
-    const [h0, h1] = h.finish();
-    const p: Packet = { kind, from, to, reqId, body, h0, h1 };
+    const bh = new Hash64(0x62);
+    hashValue(bh, body);
+    const [b0, b1] = bh.finish();
+    const [h0, h1] = new Hash64(0x70).u32(kind).u32(from).u32(to).str(reqId).u32(b0).u32(b1).finish();
+    const p: Packet = { kind, from, to, reqId, body, b0, b1, h0, h1 };
     const net = this.netOf(d);
     let lo = 0;
     let hi = net.length;
@@ -630,11 +646,13 @@ export class SystemModel implements Model<World, WAction> {
 
   private appendHistory(d: Draft, ev: HistoryEvent): void {
     const prev = d.hist;
+    const eh = new Hash64(0x65);
+    hashValue(eh, ev);
+    const [e0, e1] = eh.finish();
     const h = new Hash64(0x68);
     if (prev) h.u32(prev.h0).u32(prev.h1);
-    hashValue(h, ev);
-    const [h0, h1] = h.finish();
-    d.hist = { ev, prev, len: (prev?.len ?? 0) + 1, h0, h1 };
+    const [h0, h1] = h.u32(e0).u32(e1).finish();
+    d.hist = { ev, prev, len: (prev?.len ?? 0) + 1, e0, e1, h0, h1 };
     d.events.push(ev);
   }
 
@@ -947,6 +965,14 @@ export class SystemModel implements Model<World, WAction> {
       const perm = this.perms[pi]!;
       for (let i = 0; i < w.slots.length; i++) {
         const s = w.slots[i]!;
+        const j = perm.order[i]!;
+        // A slot that names no interchangeable node hashes the same under every renaming.
+        s.names ??= slotNames(s, this.symIds) ? 2 : 1;
+        if (s.names === 1) {
+          slotLanes[j * 2] = s.h0;
+          slotLanes[j * 2 + 1] = s.h1;
+          continue;
+        }
         const lanes = (s.sym ??= new Int32Array(this.perms.length * 2).fill(0));
         if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
           const h = new Hash64(0x73);
@@ -955,7 +981,6 @@ export class SystemModel implements Model<World, WAction> {
           lanes[pi * 2] = a;
           lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
         }
-        const j = perm.order[i]!;
         slotLanes[j * 2] = lanes[pi * 2]!;
         slotLanes[j * 2 + 1] = lanes[pi * 2 + 1]!;
       }
@@ -984,9 +1009,15 @@ export class SystemModel implements Model<World, WAction> {
     const lanes = (p.sym ??= new Int32Array(this.perms.length * 2).fill(0));
     if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
       const perm = this.perms[pi]!;
-      const h = new Hash64(0x70).u32(p.kind).u32(perm.order[p.from]!).u32(perm.order[p.to]!).str(perm.rename.get(p.reqId) ?? p.reqId);
-      hashValue(h, p.body, 0, perm.rename);
-      const [a, b] = h.finish();
+      p.names ??= mentions(p.body, this.symIds, 0) ? 2 : 1;
+      let b0 = p.b0;
+      let b1 = p.b1;
+      if (p.names === 2) {
+        const bh = new Hash64(0x62);
+        hashValue(bh, p.body, 0, perm.rename);
+        [b0, b1] = bh.finish();
+      }
+      const [a, b] = new Hash64(0x70).u32(p.kind).u32(perm.order[p.from]!).u32(perm.order[p.to]!).str(perm.rename.get(p.reqId) ?? p.reqId).u32(b0).u32(b1).finish();
       lanes[pi * 2] = a;
       lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
     }
@@ -998,10 +1029,17 @@ export class SystemModel implements Model<World, WAction> {
     const lanes = (x.sym ??= new Int32Array(this.perms.length * 2).fill(0));
     if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
       const prev = this.histUnder(x.prev, pi);
+      x.names ??= mentions(x.ev, this.symIds, 0) ? 2 : 1;
+      let e0 = x.e0;
+      let e1 = x.e1;
+      if (x.names === 2) {
+        const eh = new Hash64(0x65);
+        hashValue(eh, x.ev, 0, this.perms[pi]!.rename);
+        [e0, e1] = eh.finish();
+      }
       const h = new Hash64(0x68);
       if (x.prev) h.u32(prev[0]).u32(prev[1]);
-      hashValue(h, x.ev, 0, this.perms[pi]!.rename);
-      const [a, b] = h.finish();
+      const [a, b] = h.u32(e0).u32(e1).finish();
       lanes[pi * 2] = a;
       lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
     }
@@ -1209,6 +1247,33 @@ function hashState(h: Hash64, state: unknown, rename: ReadonlyMap<string, string
     return;
   }
   hashValue(h, state, 0, rename);
+}
+
+/** Does a plain-data value contain one of `ids` as a string (a value, an object key, a Map key)? */
+function mentions(v: unknown, ids: ReadonlySet<string>, depth: number): boolean {
+  if (typeof v === 'string') return ids.has(v);
+  if (typeof v !== 'object' || v === null || depth > 64) return false;
+  if (Array.isArray(v)) return v.some((x) => mentions(x, ids, depth + 1));
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (mentions(k, ids, depth + 1) || mentions(x, ids, depth + 1)) return true;
+    return false;
+  }
+  if (v instanceof Set) {
+    for (const x of v) if (mentions(x, ids, depth + 1)) return true;
+    return false;
+  }
+  if (ArrayBuffer.isView(v)) return false;
+  for (const k in v as Record<string, unknown>) {
+    if (depth === 0 && k === 'cfg') continue;
+    if (ids.has(k) || mentions((v as Record<string, unknown>)[k], ids, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** Whether a slot's hashed parts name an interchangeable node. */
+function slotNames(s: Slot, ids: ReadonlySet<string>): boolean {
+  if (mentions(s.up ? s.state : s.lastUp, ids, 0) || mentions(s.synced, ids, 1)) return true;
+  return s.pending.some((p) => ids.has(p.key) || mentions(p.value, ids, 1));
 }
 
 function stateHash(v: unknown): string {

@@ -34,9 +34,21 @@ export interface ProofDef {
   readonly model: string;
   readonly sets: Sets;
   readonly variant: string | null;
-  readonly expect: 'holds' | 'refuted';
+  /**
+   * holds: an exhaustive search proves it for the configuration; refuted: some search finds a
+   * counterexample; survives: a guided search of the given budget finds none (evidence, not proof,
+   * for configurations too large to exhaust).
+   */
+  readonly expect: 'holds' | 'refuted' | 'survives';
   /** For refutations: the properties one of which must fail (any property when absent). */
   readonly refutedBy?: readonly string[];
+  /** For refutations: a pattern the violation's message must match (which sub-check caught it). */
+  readonly refutedMatch?: string;
+  /**
+   * A known, reported defect makes this proof fail for now: the failure is expected and shown as
+   * KNOWN, and the proof coming out as expected is reported so the note gets removed (strict).
+   */
+  readonly knownIssue?: string;
   readonly options: Partial<ExploreOptions>;
   /** Part of the subset CI runs. */
   readonly fast: boolean;
@@ -158,34 +170,92 @@ function registerProofs(): ProofDef[] {
 export const WF_PROTOCOLS = ['boki', 'hm-read', 'hm-write', 'transitional'] as const;
 
 /**
+ * wf-tiny is too large to exhaust (the adapter visits about 30,000 states before the first request
+ * completes), so its group runs coverage-guided searches: refutations must find their
+ * counterexample within the budget, canonical protocols must survive it.
+ */
+const WF_SEARCH = { strategy: 'coverage' as const, statesMax: 100_000, seed: 1 };
+/** Refutations keep searching past violations that are not the one expected (up to ten). */
+const WF_REFUTE = { ...WF_SEARCH, violationsMax: 10 };
+/** Any violation but the known false positive below (a C2 report against an empty sequence). */
+const NOT_THE_KNOWN_ISSUE = '^(?![\\s\\S]*as \\(nothing\\))';
+
+/**
+ * Found by this catalog (coverage search, seed 1): a function that crashes right after appending
+ * its Done record is retried; the retry finds Done and returns the recorded output without running
+ * the function, so it issues no operations, yet the checker takes it as the completing execution
+ * (the finished one with the most operations) and flags the crashed execution's operations as not
+ * a prefix of nothing (C2). Reported to the lead; the exactly-once checker owns the fix.
+ */
+export const WF_REPLAYED_DONE_ISSUE = 'C2 takes a retry that replayed Done (and so issued no operations) as the completing execution';
+
+/**
+ * How each artifact variant is exposed on wf-tiny: the protocol, extra settings, and the sub-check
+ * expected to catch it. Variants not listed are run on hm-write with the default programs.
+ */
+/** A variant the guided search does not expose within its budget: a reportable finding (spec §7.4). */
+const NOT_EXPOSED = 'no counterexample within the budget on wf-tiny: a reportable non-finding until a schedule that exposes it is added';
+
+const SYNC_INVOKE = [[{ call: [{ w: 'k0', v: 'c' }] }, { r: 'k0' }], [{ r: 'k0' }]];
+
+export const WF_VARIANT_SETUPS: Readonly<Record<string, { protocol: string; sets?: Sets; match?: string; knownIssue?: string }>> = {
+  'invoke-result-unwrapped': { protocol: 'hm-write', sets: [['programs', SYNC_INVOKE]], match: 'C4', knownIssue: NOT_EXPOSED },
+  // Concurrent duplicate executions: one retry may fire while the first execution is running.
+  'advisory-exit': { protocol: 'hm-write', sets: [['earlyTimers', 1]] },
+  'gapped-condpos-crash': { protocol: 'hm-write', sets: [['earlyTimers', 1]], match: 'C4', knownIssue: NOT_EXPOSED },
+  'eventual-store-reads': { protocol: 'hm-write', match: 'C6-read-consistency' },
+  'step-hash-collision-fatal': { protocol: 'hm-write', match: 'C4-no-fatal: .*foreign record' },
+  'random-top-level-id': { protocol: 'hm-write', match: 'P2-fault-bound|C3|C4' },
+  'postread-untyped': { protocol: 'hm-write', match: 'C4-no-fatal: .*replay mismatch' },
+  'hmw-version-tie': { protocol: 'hm-write', sets: [['programs', [[{ w: 'k0', v: 'a' }, { w: 'k0', v: 'b' }], [{ r: 'k0' }]]]], match: 'C1|C6' },
+  'hmw-caller-write-dropped': {
+    protocol: 'hm-write',
+    sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { w: 'k0', v: 'p' }], [{ r: 'k0' }]]]],
+    match: 'C1',
+    knownIssue: 'the search hits the C2 false positive (replayed Done) before the C1 violation',
+  },
+  'hmr-caller-misses-callee-writes': { protocol: 'hm-read', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { r: 'k0' }], [{ r: 'k0' }]]]], match: 'C6' },
+};
+
+/**
  * Variants the spec expects to survive a bounded search (reportable non-findings), and variants
- * the tiny configuration cannot expose, with the reason. Every other variant must be refuted.
+ * the tiny configuration cannot expose, with the reason.
  */
 export const WF_NOT_EXPECTED: Readonly<Record<string, string>> = {
   'hmr-no-postwrite-skip': 'no violation expected without GC (spec §10.2): the re-put writes the same row again',
   'version-float64': 'needs seqnums beyond 2^53, unreachable in a tiny log',
-  'eventual-store-reads': 'needs time to pass between a write and a read; the untimed explorer has none',
-};
-
-/** Per variant: the protocol and settings that expose it on wf-tiny. */
-export const WF_VARIANT_SETUPS: Readonly<Record<string, { protocol: string; sets?: Sets }>> = {
-  'hmw-version-tie': { protocol: 'hm-write' },
-  'hmw-caller-write-dropped': { protocol: 'hm-write', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { w: 'k0', v: 'p' }], [{ r: 'k0' }]]]] },
-  'hmr-caller-misses-callee-writes': { protocol: 'hm-read', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { r: 'k0' }], [{ r: 'k0' }]]]] },
-  'keytag-xor-symmetric': { protocol: 'hm-read' },
-  'postread-untyped': { protocol: 'hm-write' },
+  'keytag-xor-symmetric': 'needs rows (a, b) and (b, a) of two tables; program workloads use one table',
 };
 
 function wfProofs(): ProofDef[] {
   const entry = findModel('wf-tiny');
   const pending = entry.unavailable() ?? undefined;
   const checker = 'exactly-once (C1-C6), log accounting, liveness';
-  const base = { group: 'wf', checker, model: 'wf-tiny', options: { strategy: 'bfs' as const }, ...(pending ? { pending } : {}) };
+  const base = { group: 'wf', checker, model: 'wf-tiny', options: WF_SEARCH, fast: false, ...(pending ? { pending } : {}) };
   const out: ProofDef[] = [];
   for (const p of WF_PROTOCOLS) {
-    out.push({ ...base, name: `wf/${p}-exactly-once`, statement: `${p} runs every request exactly once (2 requests x 2 operations, <= 1 function crash)`, sets: [['protocol', p]], variant: null, expect: 'holds', fast: false });
+    out.push({
+      ...base,
+      name: `wf/${p}-exactly-once`,
+      statement: `${p} runs every request exactly once: no counterexample in ${WF_SEARCH.statesMax} coverage-guided steps (2 requests x 2 operations, 2 function nodes, <= 1 function crash)`,
+      sets: [['protocol', p]],
+      variant: null,
+      expect: 'survives',
+      // Observed on hm-write with this seed; the others survive the same budget.
+      ...(p === 'hm-write' ? { knownIssue: WF_REPLAYED_DONE_ISSUE } : {}),
+    });
   }
-  out.push({ ...base, name: 'wf/unsafe-refuted', statement: 'the unsafe control (unlogged reads and writes) is not exactly-once', sets: [['protocol', 'unsafe']], variant: null, expect: 'refuted', fast: false });
+  out.push({
+    ...base,
+    name: 'wf/unsafe-refuted',
+    statement: 'the unsafe control (unlogged reads and writes) is not exactly-once: the reader crashes after a read, the writer commits, the re-execution reads the new value (P6)',
+    sets: [['protocol', 'unsafe']],
+    variant: null,
+    expect: 'refuted',
+    refutedBy: ['exactly-once'],
+    refutedMatch: 'C1|C2-replay: .* as (read|write)',
+    options: WF_REFUTE,
+  });
   for (const v of SYSTEMS.halfmoon?.variants ?? []) {
     if (WF_NOT_EXPECTED[v.name] !== undefined) continue;
     const setup = WF_VARIANT_SETUPS[v.name] ?? { protocol: 'hm-write' };
@@ -196,7 +266,9 @@ function wfProofs(): ProofDef[] {
       sets: [['protocol', setup.protocol], ...(setup.sets ?? [])],
       variant: v.name,
       expect: 'refuted',
-      fast: false,
+      refutedMatch: setup.match ?? NOT_THE_KNOWN_ISSUE,
+      options: WF_REFUTE,
+      ...(setup.knownIssue ? { knownIssue: setup.knownIssue } : {}),
     });
   }
   return out;

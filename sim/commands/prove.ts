@@ -24,9 +24,9 @@ function select(values: Record<string, unknown>): ProofDef[] {
 }
 
 function line(r: ProofResult): string {
-  const mark = r.outcome === 'pending' ? 'PENDING' : r.ok ? (r.outcome === 'proved' ? 'PROVED ' : 'REFUTED') : 'FAILED ';
+  const mark = r.outcome === 'pending' ? 'PENDING' : r.known ? 'KNOWN  ' : !r.ok ? 'FAILED ' : r.outcome === 'proved' ? 'PROVED ' : r.outcome === 'survived' ? 'SURVIVED' : 'REFUTED';
   const figures = r.outcome === 'pending' ? '' : `${String(r.uniqueStates).padStart(9)} states  depth ${String(r.maxDepth).padStart(3)}  ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  `;
-  return `${mark}  ${r.name.padEnd(44)} ${figures}${r.ok && r.outcome !== 'pending' ? '' : r.message}`;
+  return `${mark.padEnd(8)} ${r.name.padEnd(44)} ${figures}${r.ok && !r.known && r.outcome !== 'pending' ? '' : r.message}`;
 }
 
 export const proveCommand: Command = {
@@ -43,6 +43,10 @@ the verdict; with --json, one object per proof and a summary.
   --group <g>      only one group (2pc, register, wf, log)
   --only <names>   only proofs whose name contains one of these
   --traces <dir>   write each counterexample as a trace 'halfmoon replay' accepts
+
+Outcomes: PROVED (exhaustive), REFUTED (counterexample found), SURVIVED (a guided search found no
+counterexample: evidence, not proof), KNOWN (fails as a reported defect says), PENDING (its system
+is not in this build), FAILED (anything unexpected, with the reason).
 
 Exit codes: 0 every proof came out as expected (pending proofs do not count), 1 otherwise.`,
   options: { fast: { type: 'boolean' }, group: { type: 'string' }, only: { type: 'string' }, traces: { type: 'string' }, json: { type: 'boolean' } },
@@ -65,15 +69,17 @@ Exit codes: 0 every proof came out as expected (pending proofs do not count), 1 
     const failed = results.filter((r) => !r.ok);
     const summary = {
       proofs: results.length,
-      proved: results.filter((r) => r.outcome === 'proved').length,
-      refuted: results.filter((r) => r.outcome === 'refuted').length,
+      proved: results.filter((r) => r.outcome === 'proved' && r.ok).length,
+      refuted: results.filter((r) => r.outcome === 'refuted' && r.ok).length,
+      survived: results.filter((r) => r.outcome === 'survived' && r.ok).length,
+      known: results.filter((r) => r.known).length,
       pending: results.filter((r) => r.outcome === 'pending').length,
       failed: failed.length,
       states: results.reduce((s, r) => s + r.uniqueStates, 0),
       wallMs: Math.round(results.reduce((s, r) => s + r.wallMs, 0)),
     };
     if (values.json) io.out(JSON.stringify({ ...summary, results }));
-    else io.out(`summary   ${summary.proved} proved, ${summary.refuted} refuted, ${summary.pending} pending, ${summary.failed} failed; ${summary.states} states in ${(summary.wallMs / 1000).toFixed(1)} s`);
+    else io.out(`summary   ${summary.proved} proved, ${summary.refuted} refuted, ${summary.survived} survived, ${summary.known} known issues, ${summary.pending} pending, ${summary.failed} failed; ${summary.states} states in ${(summary.wallMs / 1000).toFixed(1)} s`);
     return failed.length > 0 ? 1 : 0;
   },
 };

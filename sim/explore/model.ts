@@ -41,7 +41,10 @@ export interface TraceNode {
 /** What a model contributes to a counterexample trace (records in `sim/trace.ts` format). */
 export interface TraceAdapter<S, A> {
   nodes(): readonly TraceNode[];
-  /** Records describing an initial state (typically one `boot` record per node). */
+  /**
+   * Records describing an initial state (typically one `boot` record per node). Called first for
+   * every path, so an adapter may reset per-path bookkeeping (message ids) here.
+   */
   boot(s: S): Record<string, unknown>[];
   /** Records for one step `prev --a--> next`, the i-th of the path. */
   step(prev: S, a: A, next: S, i: number): Record<string, unknown>[];

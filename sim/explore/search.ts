@@ -174,8 +174,21 @@ export function dfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
   const pathTo = (id: number): Path<S, A> => rebuildPath(model, key, set, id);
   /** Shallowest depth each state was reached at, so a shorter path re-expands it. */
   let depthOf = new Int32Array(1 << 12);
-  /** Sleep set each state was explored with (por); absent means empty. */
-  const sleepOf = new Map<number, ReadonlySet<string>>();
+  /**
+   * Sleep sets each state was explored with (por), per frame. Under symmetry one search state
+   * stands for every permutation of a concrete state, and action keys name concrete nodes, so a
+   * sleep set only means something for the permutation it was computed on: each concrete state
+   * (its raw fingerprint) is a frame of its own. A permutation reached for the first time is
+   * explored again with its own sleep set, at most once per permutation and sleep set shrinking.
+   */
+  const sleepOf = new Map<number, Map<string, ReadonlySet<string>>>();
+  const symOn = opts.symmetry && model.symmetry !== null;
+  const frameFp = new Int32Array(2);
+  const frameOf = (s: S): string => {
+    if (!symOn) return '';
+    model.fingerprint(s, frameFp);
+    return `${frameFp[0]}:${frameFp[1]}`;
+  };
   const stS: S[] = [];
   const stId: number[] = [];
   const stDepth: number[] = [];
@@ -205,8 +218,9 @@ export function dfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
     if (stS.length > stackPeak) stackPeak = stS.length;
     setDepth(id, depth);
     if (por) {
-      if (sleep.length > 0) sleepOf.set(id, new Set(sleep.map((x) => model.actionKey(x))));
-      else sleepOf.delete(id);
+      let frames = sleepOf.get(id);
+      if (frames === undefined) sleepOf.set(id, (frames = new Map()));
+      frames.set(frameOf(s), new Set(sleep.map((x) => model.actionKey(x))));
     }
   };
   // Judges a newly discovered state; returns false when it must not be expanded.
@@ -293,7 +307,7 @@ export function dfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
           continue;
         }
         const old = -r - 1;
-        const again = revisit(old, d, childSleep);
+        const again = revisit(old, d, childSleep, t);
         if (again !== null) push(t, old, d, te, again);
       }
       if (!progress) {
@@ -314,12 +328,14 @@ export function dfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
    * by a shorter path in a search that cut paths at the depth bound, or (por) with an action
    * awake that was asleep before. It is then explored with what is asleep on both visits.
    */
-  function revisit(id: number, d: number, sleep: readonly A[]): readonly A[] | null {
+  function revisit(id: number, d: number, sleep: readonly A[], t: S): readonly A[] | null {
     const shallower = c.depthLimitHit && d < depthOf[id]! && d < opts.depthMax;
     if (!por) return shallower ? NO_SLEEP : null;
-    const stored = sleepOf.get(id);
-    const both = stored === undefined ? NO_SLEEP : sleep.filter((x) => stored.has(model.actionKey(x)));
-    const woke = stored !== undefined && both.length < stored.size;
+    const stored = sleepOf.get(id)?.get(frameOf(t));
+    // A permutation never explored: explore it with the sleep set it arrived with.
+    if (stored === undefined) return sleep;
+    const both = sleep.filter((x) => stored.has(model.actionKey(x)));
+    const woke = both.length < stored.size;
     return shallower || woke ? both : null;
   }
 }

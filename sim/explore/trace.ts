@@ -69,6 +69,7 @@ export function writeDiscovery<S, A>(model: Model<S, A>, d: Discovery<S, A>, met
     variant: meta.variant,
     strategy: meta.strategy,
     system: meta.model,
+    timeUnit: 'step',
     nodes,
     property: d.property,
     kind: d.kind,

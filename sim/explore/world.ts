@@ -249,8 +249,29 @@ export interface WAction {
   info: StepInfo | null;
 }
 
+function bodyLanes(body: unknown): [number, number] {
+  const bh = new Hash64(0x62);
+  hashValue(bh, body);
+  return bh.finish();
+}
+
+function packetLanes(kind: number, from: number, to: number, reqId: string, b0: number, b1: number): [number, number] {
+  return new Hash64(0x70).u32(kind).u32(from).u32(to).str(reqId).u32(b0).u32(b1).finish();
+}
+
+function hex(h0: number, h1: number): string {
+  return (h0 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The key of the packet a send effect creates (its content hash), as action keys name it. */
+function packetKey(kind: number, from: number, to: number, reqId: string, body: unknown): string {
+  const [b0, b1] = bodyLanes(body);
+  const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
+  return hex(h0, h1);
+}
+
 function pktKey(p: Packet): string {
-  return (p.hex ??= (p.h0 >>> 0).toString(16).padStart(8, '0') + (p.h1 >>> 0).toString(16).padStart(8, '0'));
+  return (p.hex ??= hex(p.h0, p.h1));
 }
 
 function cmpPkt(a: Packet, b: Packet): number {
@@ -625,10 +646,8 @@ export class SystemModel implements Model<World, WAction> {
   private addPacket(d: Draft, kind: number, from: number, to: number, reqId: string, body: unknown): void {
     const t = d.slots[to]!;
     if (!t.up || t.halted) return; // links to a down node are broken: the message is lost
-    const bh = new Hash64(0x62);
-    hashValue(bh, body);
-    const [b0, b1] = bh.finish();
-    const [h0, h1] = new Hash64(0x70).u32(kind).u32(from).u32(to).str(reqId).u32(b0).u32(b1).finish();
+    const [b0, b1] = bodyLanes(body);
+    const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
     const p: Packet = { kind, from, to, reqId, body, b0, b1, h0, h1 };
     const net = this.netOf(d);
     let lo = 0;
@@ -762,7 +781,7 @@ export class SystemModel implements Model<World, WAction> {
           } else pending = [...pending, { key: e.key, value: e.value }];
           break;
         case 'reply': {
-          const origin = this.originOf(d.hist, e.reqId);
+          const origin = this.originIndex(d.hist, e.reqId);
           if (origin >= 0) this.addPacket(d, PKT_REP, n, origin, e.reqId, e.body);
           break;
         }
@@ -791,7 +810,7 @@ export class SystemModel implements Model<World, WAction> {
   }
 
   /** The driver that issued a request: the client of its call event. */
-  private originOf(h: Hist | null, reqId: string): number {
+  originIndex(h: Hist | null, reqId: string): number {
     for (let x = h; x !== null; x = x.prev) {
       if (x.ev.kind === 'call' && x.ev.reqId === reqId) return this.index.get(x.ev.client) ?? -1;
     }
@@ -1315,22 +1334,56 @@ function hashSlot(
 
 function worldTrace(m: SystemModel): TraceAdapter<World, WAction> {
   const id = (n: number) => m.specs[n]!.id;
+  // Message ids for the viewer, one per send in effect order; a delivery names the oldest id of
+  // its content still in flight (a duplicate delivers it again under the same id). Reset by boot.
+  let inFlight = new Map<string, number[]>();
+  let nextId = 0;
+  const sentIds = (prev: World, node: number, effects: readonly Effect[]): number[] => {
+    const ids: number[] = [];
+    for (const e of effects) {
+      let key: string | null = null;
+      if (e.type === 'send') key = packetKey(PKT_MSG, node, m.indexOf(e.to), '', e.msg);
+      else if (e.type === 'request') key = packetKey(PKT_REQ, node, m.indexOf(e.to), e.reqId, e.body);
+      else if (e.type === 'reply') {
+        const origin = m.originIndex(prev.hist, e.reqId);
+        if (origin >= 0) key = packetKey(PKT_REP, node, origin, e.reqId, e.body);
+      }
+      if (key === null) continue;
+      const msgId = nextId++;
+      ids.push(msgId);
+      const q = inFlight.get(key);
+      if (q) q.push(msgId);
+      else inFlight.set(key, [msgId]);
+    }
+    return ids;
+  };
+  const delivered = (p: Packet, keep: boolean): number | undefined => {
+    const q = inFlight.get(pktKey(p));
+    if (!q || q.length === 0) return undefined;
+    return keep ? q[0] : q.shift();
+  };
   return {
     nodes: () => m.specs.map((s) => ({ id: s.id, role: s.role, driver: s.driver ?? false })),
-    boot: (w) => m.specs.map((s, i) => ({ type: 'boot', t: 0, node: s.id, state: w.slots[i]!.state })),
-    step(_prev, _a, next, i) {
+    boot(w) {
+      inFlight = new Map();
+      nextId = 0;
+      return m.specs.map((s, i) => ({ type: 'boot', t: 0, node: s.id, state: w.slots[i]!.state }));
+    },
+    step(prev, a, next, i) {
       const v = next.via;
       if (v === null) return [];
       const t = next.nowUs > 0 ? next.nowUs : i + 1;
       const out: Record<string, unknown>[] = [];
-      const hist = (ev: HistoryEvent) => ({ type: 'history', ...ev });
       switch (v.kind) {
         case 'crash':
           out.push({ type: 'fault', t, kind: 'crash', nodes: [id(v.node)], detail: v.detail });
           break;
-        case 'drop':
-          out.push({ type: 'net', t, fate: 'drop', from: v.detail.from, to: v.detail.to }, { type: 'fault', t, kind: 'drop', nodes: [v.detail.from, v.detail.to], detail: {} });
+        case 'drop': {
+          const msgId = delivered(a.pkt!, false);
+          out.push({ type: 'net', t, fate: 'drop', from: v.detail.from, to: v.detail.to, ...(msgId !== undefined ? { msgId } : {}) });
+          out.push({ type: 'fault', t, kind: 'drop', nodes: [v.detail.from, v.detail.to], detail: {} });
           break;
+        }
         case 'restart':
           out.push({ type: 'fault', t, kind: 'restart', nodes: [id(v.node)], detail: {} });
           out.push({ type: 'boot', t, node: id(v.node), state: next.slots[v.node]!.state });
@@ -1343,12 +1396,16 @@ function worldTrace(m: SystemModel): TraceAdapter<World, WAction> {
         default:
           assertNever(v.kind, 'via');
       }
-      if (v.input !== null) {
+      // History records come before the step they belong to (a ret before the driver's response).
+      for (const ev of v.events) if (ev.kind !== 'fault') out.push({ type: 'history', ...ev });
+      const threw = next.violation !== null && next.violation.invariant === 'machine-assertion';
+      if (v.input !== null && !threw) {
         const s = next.slots[v.node]!;
-        out.push({ type: 'step', i, t, node: id(v.node), input: v.input, effects: v.effects, ...(s.up ? { state: s.state } : {}) });
+        const msgId = a.pkt !== null && (a.k === A_DELIVER || a.k === A_DUP) ? delivered(a.pkt, a.k === A_DUP) : undefined;
+        const msgIds = sentIds(prev, v.node, v.effects);
+        out.push({ type: 'step', i, t, node: id(v.node), input: v.input, effects: v.effects, ...(s.up ? { state: s.state } : {}), ...(msgId !== undefined ? { msgId } : {}), ...(msgIds.length > 0 ? { msgIds } : {}) });
       }
-      for (const ev of v.events) if (ev.kind !== 'fault') out.push(hist(ev));
-      if (next.violation !== null) out.push({ type: 'violation', ...next.violation, eventIndex: i, timeUs: t });
+      if (next.violation !== null) out.push({ type: 'violation', ...next.violation, eventIndex: i, timeUs: t, ...(threw && v.input !== null ? { input: v.input } : {}) });
       return out;
     },
   };

@@ -255,7 +255,8 @@ const BOKI: Rules = {
   invoke(io, x, fn, input, async, ordinal) {
     const live = !stepAt(x, x.n);
     const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
-    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI' });
+    // Tagged INTENT as in Halfmoon, so the recovery driver finds abandoned async callees.
+    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI' }, [x.env.intentTag]);
     const s = x.n - 1;
     const rec = p.rec;
     if (rec.kind !== 'PreInvoke') return io.fatal(`boki step ${s} holds ${rec.kind}`);

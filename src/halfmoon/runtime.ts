@@ -18,13 +18,14 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine, NodeId } from '../core/contract.ts';
-import { record, reply, request, send } from '../core/contract.ts';
+import { record, reply, request, send, setTimer } from '../core/contract.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { type FunctionRegistry, runFunction, type UserOp } from './program.ts';
 import { rulesFor } from './protocols.ts';
 import { decodeRecord, intentTag, type Json, type Mode, type StepRecord, type TagScheme } from './records.ts';
 import { AbortExec, catchUp, type ChildResult, type ChildSpec, type Loaded, type Micro, MicroSuspend, OpIO, type OpNote, type ProtocolEnv, type Scratch } from './steps.ts';
 import type { StoreMsg, StoreRep } from './store.ts';
+import { freshRecovery, recoveryAnswer, type RecoveryConfig, type RecoveryIo, type RecoveryState, recoveryTick } from './recovery.ts';
 
 export interface RuntimeConfig {
   readonly workload: string;
@@ -35,6 +36,8 @@ export interface RuntimeConfig {
   readonly mirrorBase: boolean;
   /** Probability that a function crashes at each crash point (0 disables injection). */
   readonly crashProbability: number;
+  /** The recovery driver for abandoned async invocations (recovery.ts). */
+  readonly recovery: RecoveryConfig;
 }
 
 export interface WfRequest {
@@ -105,7 +108,8 @@ export interface RecSummary {
   readonly output: Json | undefined;
 }
 
-function summarize(data: string): RecSummary | null {
+/** The summary of a record's payload the checkers use (values left out, outputs kept). */
+export function summarizeData(data: string): RecSummary | null {
   const env = decodeRecord(data);
   if (env === null) return null;
   const r = env.rec;
@@ -166,9 +170,12 @@ export interface RuntimeState {
   nextExec: number;
   nextReq: number;
   execs: Map<number, Exec>;
-  /** Outstanding log/store request -> execution id (-1: nobody waits). */
+  /** Outstanding log/store request -> execution id (-1: nobody waits; -2: the recovery driver). */
   waiting: Map<string, { exec: number; micro: Micro }>;
+  recovery: RecoveryState | null;
 }
+
+const RECOVERY_EXEC = -2;
 
 type Eff = Effect<RuntimeMsg, LogRequest, WfReply, RuntimeEvent>;
 
@@ -205,7 +212,30 @@ function env(cfg: RuntimeConfig): ProtocolEnv {
 }
 
 function fresh(cfg: RuntimeConfig): RuntimeState {
-  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map() };
+  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null };
+}
+
+function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
+  return {
+    log(call) {
+      const id = `L${s.nextReq++}`;
+      s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call } });
+      out.push(request(ctx.self, id, { ...call, inv: `${ctx.self}:recovery` } as LogRequest));
+    },
+    respawn(e) {
+      // Same instance id, same start cursor and caller slot: the callee replays what it logged.
+      const child = newExec(
+        s,
+        ctx,
+        { iid: e.calleeIid, path: '', requestId: '', reqId: null, fn: e.fn, input: e.input, mode: e.mode, caller: { exec: -1, iid: e.callerIid, step: e.step, async: true }, startCursor: e.seq, parentInv: null },
+        out,
+      );
+      advance(s, child, ctx, out);
+    },
+    rearm() {
+      out.push(setTimer('recovery', s.cfg.recovery.intervalUs));
+    },
+  };
 }
 
 export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, WfRequest | LogRequest, WfReply | LogReply, RuntimeEvent> = {
@@ -218,6 +248,12 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
       case 'start':
       case 'restart':
         s.nonce = ctx.randomU32('nonce');
+        if (s.cfg.recovery.enabled) {
+          s.recovery = freshRecovery();
+          const id = `L${s.nextReq++}`;
+          s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call: { op: 'begin', book: s.cfg.book, parent: null } } });
+          out.push(request<LogRequest>(ctx.self, id, { op: 'begin', inv: `${ctx.self}:recovery`, book: s.cfg.book, parent: null }));
+        }
         break;
       case 'client': {
         const req = input.body as WfRequest;
@@ -235,6 +271,10 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
         if (!w) break;
         s.waiting.delete(input.reqId);
         const rep = input.body as LogReply;
+        if (w.exec === RECOVERY_EXEC) {
+          if (s.recovery) recoveryAnswer(s.recovery, rep, s.cfg.tags, env(s.cfg).intentTag, s.cfg.recovery.afterUs, recoveryIo(s, ctx, out));
+          break;
+        }
         const ex = s.execs.get(w.exec);
         if (!ex || ex.pending !== input.reqId) break;
         if (w.micro.m === 'log') {
@@ -249,7 +289,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
               code: rep.code,
               seq: rep.code === 'APPEND_OK' ? rep.seqnum : rep.code === 'READ_OK' ? rep.record.seqnum : null,
               tags: 'tags' in call ? call.tags : 'tag' in call ? [call.tag] : [],
-              rec: 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarize(call.data) : null,
+              rec: 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarizeData(call.data) : null,
               stage: ex.stage,
               opKind: ex.op?.op.kind ?? null,
             }),
@@ -270,6 +310,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
         break;
       }
       case 'timer':
+        if (input.timer === 'recovery' && s.recovery) recoveryTick(s.recovery, ctx.nowUs, env(s.cfg).intentTag, recoveryIo(s, ctx, out));
         break;
       default:
         assertNever(input, 'input');
@@ -533,7 +574,12 @@ function kill(s: RuntimeState, ex: Exec, ctx: Ctx, out: Eff[], outcome: 'aborted
   // Free the engine's invocation context (housekeeping, not a protocol action).
   const id = `L${s.nextReq++}`;
   out.push(request<LogRequest>(ctx.self, id, { op: 'end', inv: ex.inv }));
-  void ctx;
+  // A synchronous invocation that failed fails its caller, whose re-execution re-invokes the
+  // same callee id (spec §6.1 step 3).
+  if (ex.caller && !ex.caller.async) {
+    const parent = s.execs.get(ex.caller.exec);
+    if (parent && parent.pending === `child:${ex.id}`) kill(s, parent, ctx, out, 'aborted', `callee ${ex.iid} failed: ${reason}`);
+  }
 }
 
 function crashPoint(s: RuntimeState, ctx: Ctx, when: 'before' | 'after', what: string): boolean {

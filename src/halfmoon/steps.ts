@@ -266,7 +266,7 @@ export function appendToStream(io: OpIO, x: Scratch, iid: string, extraTags: rea
  * BokiFlow's ProposeNextStep (spec §5.1, §8 of the Boki document): append the step record, read
  * the stream onward until EMPTY, and adopt the step's winner (the first record in log order).
  */
-export function bokiPropose(io: OpIO, x: Scratch, want: Payload): Proposed {
+export function bokiPropose(io: OpIO, x: Scratch, want: Payload, extraTags: readonly bigint[] = []): Proposed {
   const s = x.n;
   x.n = s + 1;
   const have = stepAt(x, s);
@@ -276,7 +276,7 @@ export function bokiPropose(io: OpIO, x: Scratch, want: Payload): Proposed {
     return { seq: have.seq, rec: have.rec, replayed: true };
   }
   const rec = { ...want, iid: x.ex.iid, step: s } as StepRecord;
-  appendToStream(io, x, x.ex.iid, [], { rec });
+  appendToStream(io, x, x.ex.iid, extraTags, { rec });
   catchUp(io, x);
   const won = stepAt(x, s);
   if (!won) io.fatal(`boki step ${s} of ${x.ex.iid}: own record not found after catch-up`);

@@ -15,7 +15,7 @@
 import { assert, assertNever } from '../core/assert.ts';
 import type { Effect, Machine } from '../core/contract.ts';
 import { fatal, reply, send, setTimer } from '../core/contract.ts';
-import { type LogRecord, type LogReply, type LogRequest, MAX_SEQNUM, recordFits, TAG_ANY, TAG_INVALID } from '../boki/api.ts';
+import { type AuditSlot, type LogRecord, type LogReply, type LogRequest, MAX_SEQNUM, recordFits, TAG_ANY, TAG_INVALID } from '../boki/api.ts';
 
 export interface RefLogConfig {
   readonly appendUs: number;
@@ -275,3 +275,8 @@ export const refProxyMachine: Machine<RefProxyConfig, RefProxyState, RefLogMsg, 
     return { state: s, effects: out };
   },
 };
+
+/** The final audit of the reference log: every slot in order. */
+export function refLogAudit(s: RefLogState): AuditSlot[] {
+  return s.slots.map((sl) => ({ seqnum: sl.seqnum, book: sl.book, tags: sl.tags, data: sl.data, visible: sl.visible }));
+}

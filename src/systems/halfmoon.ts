@@ -8,15 +8,16 @@
  * semantics, and the reference log keeps explorer models and quick property tests small.
  */
 import { InputError } from '../core/assert.ts';
-import { compose } from '../core/compose.ts';
-import type { NodeSpec, SystemDef, SystemInstance } from '../core/system.ts';
+import type { AuditSlot } from '../boki/api.ts';
+import { type Composed, compose } from '../core/compose.ts';
+import type { FinishedRun, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
 import { clientDone, clientMachine, type ClientState } from '../halfmoon/client.ts';
 import type { Json, Mode } from '../halfmoon/records.ts';
 import { CANONICAL_TAGS, rowName } from '../halfmoon/records.ts';
-import { runtimeMachine, type RuntimeConfig } from '../halfmoon/runtime.ts';
+import { runtimeMachine, type RuntimeConfig, type RuntimeState } from '../halfmoon/runtime.ts';
 import { storeMachine } from '../halfmoon/store.ts';
 import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
-import { refLogMachine, refProxyMachine } from '../reflog/machine.ts';
+import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
 import { exactlyOnceChecker, halfmoonReport, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
@@ -52,6 +53,9 @@ export interface HalfmoonParams {
   condAppendUs: number;
   readUs: number;
   livenessBoundUs: number;
+  recoveryEngines: number;
+  recoveryIntervalUs: number;
+  recoveryAfterUs: number;
   /** Check the spec's record formulas exactly (only meaningful without faults). */
   exactCounts: boolean;
 }
@@ -79,6 +83,9 @@ export const halfmoonDefaults: HalfmoonParams = {
   condAppendUs: 900,
   readUs: 200,
   livenessBoundUs: 30_000_000,
+  recoveryEngines: 2,
+  recoveryIntervalUs: 500_000,
+  recoveryAfterUs: 2_000_000,
   exactCounts: false,
 };
 
@@ -111,6 +118,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     variant,
     mirrorBase: false,
     crashProbability: p.crashProbability,
+    recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
   };
   const initial: [string, Json][] = [];
   for (const [t, k, v] of w.initial(wparams)) {
@@ -126,7 +134,11 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     faultable: false,
   });
   const fnNode = compose(refProxyMachine, runtimeMachine, { role: 'engine', isGuestMessage: (m) => typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('wf.') });
-  for (const id of engines) nodes.push({ id, role: 'engine', machine: fnNode, config: { host: { logNode: 'log' }, guest: rcfg } });
+  // The first `recoveryEngines` function nodes also run the async-invocation recovery driver.
+  engines.forEach((id, i) => {
+    const guest: RuntimeConfig = { ...rcfg, recovery: { ...rcfg.recovery, enabled: i < p.recoveryEngines } };
+    nodes.push({ id, role: 'engine', machine: fnNode, config: { host: { logNode: 'log' }, guest } });
+  });
   nodes.push({
     id: 'store',
     role: 'store',
@@ -144,10 +156,37 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
   return {
     nodes,
     invariants: [],
-    checkers: [exactlyOnceChecker({ mode, variant }), logAccountingChecker({ mode, exact: p.exactCounts }), livenessChecker(p.livenessBoundUs)],
-    done: (view) => clientDone(view.state('driver') as ClientState),
-    report: (run) => halfmoonReport(run, p.protocol, mode),
+    checkers: [exactlyOnceChecker({ mode, variant, audit }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs)],
+    done: (view) => quiescent(view, engines),
+    report: (run) => halfmoonReport(run, p.protocol, mode, audit),
   };
+}
+
+const audit = (run: FinishedRun): AuditSlot[] | null => {
+  const st = run.view.state('log') as RefLogState | undefined;
+  return st ? refLogAudit(st) : null;
+};
+
+/**
+ * The run is over when every request was answered and nothing is left in flight: no execution
+ * alive on any function node, and a recovery driver (if any) that completed a round finding
+ * nothing new and nothing outstanding, so abandoned async callees were all re-run to the end.
+ */
+function quiescent(view: WorldView, engines: readonly string[]): boolean {
+  const client = view.state('driver') as ClientState | undefined;
+  if (client === undefined || !clientDone(client)) return false;
+  let recoveryEngines = 0;
+  let quiet = false;
+  for (const id of engines) {
+    if (!view.isUp(id)) continue;
+    const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
+    if (rt.execs.size > 0) return false;
+    if (rt.cfg.recovery.enabled) {
+      recoveryEngines++;
+      if (rt.recovery !== null && rt.recovery.quietRounds >= 2) quiet = true;
+    }
+  }
+  return quiet || (recoveryEngines === 0 && !engines.some((id) => (view.state(id) as Composed<unknown, RuntimeState> | undefined)?.guest.cfg.recovery.enabled));
 }
 
 export const halfmoonSystem: SystemDef<HalfmoonParams> = {

@@ -464,6 +464,9 @@ function walkProgramOrder(p: Parsed, comp: Map<string, string>, path: string, ow
       if (c !== undefined && c !== null && !(typeof c === 'bigint' && c < 0n)) {
         const pos = asVersion(c, o.iid);
         const prev = own.get(key);
+        // A serial execution applies a request's writes in program order: a later write to the
+        // same key must commit after the earlier one, or the earlier one wins in the end (C1).
+        if (prev && versionCmp(prev, pos) >= 0) fail('C1-program-order', `${path} op ${o.ordinal}: write of ${key} commits at ${vstr(pos)}, not after this request's earlier write at ${vstr(prev)}, so the earlier value wins`);
         if (!prev || versionCmp(prev, pos) < 0) own.set(key, pos);
       }
       continue;

@@ -52,6 +52,8 @@ export interface HalfmoonParams {
   appendUs: number;
   condAppendUs: number;
   readUs: number;
+  /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
+  seqBase: string;
   livenessBoundUs: number;
   recoveryEngines: number;
   recoveryIntervalUs: number;
@@ -82,6 +84,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   appendUs: 1000,
   condAppendUs: 900,
   readUs: 200,
+  seqBase: '0',
   livenessBoundUs: 30_000_000,
   recoveryEngines: 2,
   recoveryIntervalUs: 500_000,
@@ -130,7 +133,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     id: 'log',
     role: 'reflog',
     machine: refLogMachine,
-    config: { appendUs: p.appendUs, condAppendUs: p.condAppendUs, readUs: p.readUs, gappedCondPosCrash: variant === 'gapped-condpos-crash' },
+    config: { appendUs: p.appendUs, condAppendUs: p.condAppendUs, readUs: p.readUs, seqBase: BigInt(p.seqBase), gappedCondPosCrash: variant === 'gapped-condpos-crash' },
     faultable: false,
   });
   const fnNode = compose(refProxyMachine, runtimeMachine, { role: 'engine', isGuestMessage: (m) => typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('wf.') });
@@ -211,6 +214,7 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (!(p.readRatio >= 0 && p.readRatio <= 1)) throw new InputError(`params.readRatio: must be in [0, 1], got ${p.readRatio}`);
     if (!(p.crashProbability >= 0 && p.crashProbability <= 1)) throw new InputError(`params.crashProbability: must be in [0, 1], got ${p.crashProbability}`);
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');
+    if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
   },
   build: buildHalfmoon,

@@ -36,6 +36,8 @@ export interface RuntimeConfig {
   readonly mirrorBase: boolean;
   /** Probability that a function crashes at each crash point (0 disables injection). */
   readonly crashProbability: number;
+  /** Function crashes are injected only before this time (node-local µs): faults stop. */
+  readonly crashUntilUs: number;
   /** The recovery driver for abandoned async invocations (recovery.ts). */
   readonly recovery: RecoveryConfig;
 }
@@ -584,7 +586,7 @@ function kill(s: RuntimeState, ex: Exec, ctx: Ctx, out: Eff[], outcome: 'aborted
 
 function crashPoint(s: RuntimeState, ctx: Ctx, when: 'before' | 'after', what: string): boolean {
   const p = s.cfg.crashProbability;
-  return p > 0 && ctx.maybe(`crash:${when}:${what}`, p);
+  return p > 0 && ctx.nowUs < s.cfg.crashUntilUs && ctx.maybe(`crash:${when}:${what}`, p);
 }
 
 function microName(m: Micro): string {

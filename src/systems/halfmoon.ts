@@ -10,7 +10,7 @@
 import { InputError } from '../core/assert.ts';
 import type { AuditSlot } from '../boki/api.ts';
 import { type Composed, compose } from '../core/compose.ts';
-import type { FinishedRun, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
+import type { FinishedRun, HistoryEvent, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
 import { clientDone, clientMachine, type ClientState } from '../halfmoon/client.ts';
 import type { Json, Mode } from '../halfmoon/records.ts';
 import { CANONICAL_TAGS, rowName } from '../halfmoon/records.ts';
@@ -46,6 +46,7 @@ export interface HalfmoonParams {
   programs: Json;
   timeoutUs: number;
   crashProbability: number;
+  crashUntilUs: number;
   storeGetUs: number;
   storePutUs: number;
   staleReadUs: number;
@@ -78,6 +79,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   programs: null,
   timeoutUs: 2_000_000,
   crashProbability: 0,
+  crashUntilUs: 3_000_000,
   storeGetUs: 2000,
   storePutUs: 3800,
   staleReadUs: 0,
@@ -121,6 +123,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     variant,
     mirrorBase: false,
     crashProbability: p.crashProbability,
+    crashUntilUs: p.crashUntilUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
   };
   const initial: [string, Json][] = [];
@@ -159,10 +162,19 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
   return {
     nodes,
     invariants: [],
-    checkers: [exactlyOnceChecker({ mode, variant, audit }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs)],
+    checkers: [exactlyOnceChecker({ mode, variant, audit }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash)],
     done: (view) => quiescent(view, engines),
     report: (run) => halfmoonReport(run, p.protocol, mode, audit),
   };
+}
+
+/** Function crashes are faults too: liveness is judged after the last one. */
+function lastFunctionCrash(history: readonly HistoryEvent[]): number {
+  let t = -1;
+  for (const h of history) {
+    if (h.kind === 'record' && (h.event as { ev?: string; outcome?: string }).ev === 'execEnd' && (h.event as { outcome: string }).outcome === 'crashed') t = h.t;
+  }
+  return t;
 }
 
 const audit = (run: FinishedRun): AuditSlot[] | null => {

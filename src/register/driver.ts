@@ -71,6 +71,7 @@ export const regDriverMachine: Machine<RegDriverConfig, RegDriverState, never, R
   },
 };
 
-export function driverDone(s: RegDriverState): boolean {
-  return s.completed === s.cfg.clients.length * s.cfg.opsPerClient;
+/** Undefined before the driver started: `done` may be polled at any step. */
+export function driverDone(s: RegDriverState | undefined): boolean {
+  return s !== undefined && s.completed === s.cfg.clients.length * s.cfg.opsPerClient;
 }

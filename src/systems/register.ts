@@ -104,7 +104,7 @@ export const registerSystem: SystemDef<RegisterParams> = {
         },
         livenessChecker(p.livenessBoundUs),
       ],
-      done: (view) => driverDone(view.state('driver') as RegDriverState),
+      done: (view) => driverDone(view.state('driver') as RegDriverState | undefined),
       report(run) {
         const ops = callsAndReturns(run.history);
         const done = ops.filter((o) => o.ret !== Infinity);

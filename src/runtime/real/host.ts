@@ -65,6 +65,8 @@ export interface HostOptions {
   readonly onHalt?: (host: MachineHost, reason: string) => void;
   readonly handshakeTimeoutMs?: number;
   readonly storeOptions?: StoreOptions;
+  /** For drivers: is the workload done? Reported in the node's status. */
+  readonly done?: () => boolean;
 }
 
 type Phase = 'created' | 'starting' | 'running' | 'halted' | 'stopped';
@@ -237,6 +239,8 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
       steps: this.steps,
       uptimeMs: this.startedMs ? Math.round(performance.now() - this.startedMs) : 0,
       fatal: this.fatalReason,
+      workloadDone: this.o.done && this.state !== undefined ? this.o.done() : null,
+      violations: this.violations.length,
       uv: process.versions.uv ?? '',
       ioUring: process.env.UV_USE_IO_URING ?? null,
       counters: { ...this.counters, outbox: this.outbox.length - this.head },

@@ -22,7 +22,7 @@
  * One store per directory: a LOCK file holding the owner's pid refuses a second opener while the
  * owner lives (a lock left by a killed process is taken over).
  */
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -108,12 +108,22 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/**
+ * Does `pid` name a live process? A killed process whose parent has not reaped it yet (a zombie:
+ * state Z in /proc, common when an init that does not reap adopted it) holds no lock.
+ */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return !existsSync('/proc/self/stat'); // no procfs: trust kill(0)
   }
 }
 

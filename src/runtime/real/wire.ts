@@ -40,6 +40,10 @@ export type NodeStatus = {
   readonly steps: number;
   readonly uptimeMs: number;
   readonly fatal: string | null;
+  /** Drivers: whether the system's workload is done (`SystemInstance.done`); null for other nodes. */
+  readonly workloadDone: boolean | null;
+  /** Invariant violations this node's host detected after its own steps. */
+  readonly violations: number;
   readonly uv: string;
   readonly ioUring: string | null;
   readonly counters: Readonly<Record<string, number>>;

@@ -1,6 +1,6 @@
 import { InputError } from '../../src/core/assert.ts';
 import { loadClusterConfig } from '../../src/runtime/real/cluster-config.ts';
-import { clusterCheck, clusterDown, clusterStatus, clusterUp, killNode, restartNode, workloadDone } from '../../src/runtime/real/cluster.ts';
+import { clusterCheck, clusterDown, clusterStatus, clusterUp, killNode, restartNode, workloadDone, zooKeeperStatus } from '../../src/runtime/real/cluster.ts';
 import type { Command } from './types.ts';
 
 const SUBCOMMANDS = ['up', 'down', 'status', 'kill', 'restart', 'check'] as const;
@@ -43,11 +43,13 @@ logs, stores, histories and pid files live under <stateDir>/nodes/<node>/.`,
       case 'status': {
         const nodes = await clusterStatus(plan);
         const done = workloadDone(plan);
+        const zookeeper = await zooKeeperStatus(plan);
         if (values.json) {
-          io.out(JSON.stringify({ cluster: plan.cluster, stateDir: plan.stateDir, workloadDone: done, nodes }));
+          io.out(JSON.stringify({ cluster: plan.cluster, stateDir: plan.stateDir, workloadDone: done, zookeeper, nodes }));
           return 0;
         }
         io.out(`cluster ${plan.cluster} (${plan.stateDir}); workload ${done ? 'done' : 'not done'}`);
+        if (zookeeper) io.out(`zookeeper  ${zookeeper.mode.padEnd(12)} ${zookeeper.connect.padEnd(21)} pid ${zookeeper.pid ?? '-'} ${zookeeper.ok ? 'imok' : 'not answering'}`);
         for (const n of nodes) {
           const s = n.status;
           const health = 'error' in s ? `unreachable (${s.error})` : `${s.phase}${s.booted ? ` (${s.booted})` : ''} steps=${s.steps}${s.fatal ? ` fatal: ${s.fatal}` : ''}`;

@@ -18,7 +18,8 @@ import type { FinishedRun, HistoryEvent, Violation, WorldView } from '../../core
 import { stringifyWire } from '../../core/json.ts';
 import { RealClient } from './client.ts';
 import { wallUs } from './clock.ts';
-import type { ClusterPlan } from './cluster-config.ts';
+import { type ClusterPlan, parseAddr } from './cluster-config.ts';
+import { fourLetter, startLocalZooKeeper, stopPid } from './zk/server.ts';
 import { readHistories } from './history.ts';
 import { pidAlive } from './store.ts';
 import { clientResults, type RealRunResult } from './local.ts';
@@ -154,6 +155,7 @@ export interface UpResult {
 /** Starts every selected node that is not running: system nodes first (and waits for them), then drivers. */
 export async function clusterUp(plan: ClusterPlan, only: readonly NodeId[] | null = null, log: (s: string) => void = () => undefined): Promise<UpResult> {
   writePlan(plan);
+  await zooKeeperUp(plan, log);
   const ids = selected(plan, only);
   const started: NodeId[] = [];
   const already: NodeId[] = [];
@@ -251,7 +253,59 @@ export async function restartNode(plan: ClusterPlan, id: NodeId): Promise<NodeSt
 }
 
 /** Stops every node this cluster started: SIGTERM, then SIGKILL after `graceMs`. */
+// ---------------------------------------------------------------------------------------------
+// ZooKeeper: a local standalone server when the config asks for one (mode: local)
+
+const zkDir = (plan: ClusterPlan) => join(plan.stateDir, 'zookeeper');
+
+/** The ZooKeeper connect string nodes use, or null when the config names no ZooKeeper. */
+export function zooKeeperConnect(plan: ClusterPlan): string | null {
+  const z = plan.config.zookeeper;
+  if (!z) return null;
+  return z.mode === 'external' ? z.connect : `${z.host}:${z.clientPort}`;
+}
+
+function zkPid(plan: ClusterPlan): number | null {
+  try {
+    const n = Number(readFileSync(join(zkDir(plan), 'pid'), 'utf8').trim());
+    if (!Number.isInteger(n) || n <= 0 || !pidAlive(n)) return null;
+    // Ours only if its command line runs ZooKeeper with this cluster's zoo.cfg.
+    if (existsSync('/proc/self/cmdline') && !readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').includes(join(zkDir(plan), 'zoo.cfg'))) return null;
+    return n;
+  } catch {
+    return null;
+  }
+}
+
+async function zooKeeperUp(plan: ClusterPlan, log: (s: string) => void): Promise<void> {
+  const z = plan.config.zookeeper;
+  if (!z || z.mode !== 'local' || zkPid(plan) !== null) return;
+  const zk = await startLocalZooKeeper({ dir: zkDir(plan), host: z.host, clientPort: z.clientPort, tickTimeMs: z.tickTimeMs, detached: true });
+  log(`started ZooKeeper on ${zk.connect} (pid ${zk.pid})`);
+}
+
+export async function zooKeeperStatus(plan: ClusterPlan): Promise<{ connect: string; mode: string; pid: number | null; ok: boolean } | null> {
+  const connect = zooKeeperConnect(plan);
+  if (connect === null) return null;
+  const first = parseAddr(connect.split('/')[0]!.split(',')[0]!);
+  const ok = (await fourLetter(first.host, first.port, 'ruok', 1000)) === 'imok';
+  return { connect, mode: plan.config.zookeeper!.mode, pid: zkPid(plan), ok };
+}
+
 export async function clusterDown(plan: ClusterPlan, graceMs = 5000, log: (s: string) => void = () => undefined): Promise<NodeId[]> {
+  try {
+    return await nodesDown(plan, graceMs, log);
+  } finally {
+    const zk = zkPid(plan);
+    if (zk !== null) {
+      await stopPid(zk);
+      rmSync(join(zkDir(plan), 'pid'), { force: true });
+      log(`stopped ZooKeeper (pid ${zk})`);
+    }
+  }
+}
+
+async function nodesDown(plan: ClusterPlan, graceMs: number, log: (s: string) => void): Promise<NodeId[]> {
   const stopped: NodeId[] = [];
   const live: [NodeId, number][] = [];
   // Drivers first, so no new requests arrive while the system stops.

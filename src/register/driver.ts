@@ -121,7 +121,9 @@ function scriptStep(s: RegDriverState, script: readonly ScriptOp[], input: Param
   return { state: s, effects: out };
 }
 
-export function driverDone(s: RegDriverState): boolean {
+/** Whether the workload is finished; false before the driver has booted (its state is undefined). */
+export function driverDone(s: RegDriverState | undefined): boolean {
+  if (s === undefined) return false;
   if (s.cfg.script) return s.completed === s.cfg.script.length;
   return s.completed === s.cfg.clients.length * s.cfg.opsPerClient;
 }

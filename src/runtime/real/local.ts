@@ -38,6 +38,7 @@ export class LocalCluster implements WorldView {
   readonly memory = new MemoryHistory();
   private doneWaiters: (() => void)[] = [];
   private doneFlag = false;
+  private stepsSeen = 0;
   private startUs = 0;
   lastFaultUs = -1;
 
@@ -75,7 +76,9 @@ export class LocalCluster implements WorldView {
       invariants: this.o.instance.invariants,
       view: this,
       onStep: (h) => {
-        if (!driver || this.doneFlag || !this.o.instance.done) return;
+        // As in the simulator: after every driver step, and every 256th step of any node (a run
+        // may end when background work settles, not only on a driver's step).
+        if (this.doneFlag || !this.o.instance.done || (!driver && (++this.stepsSeen & 255) !== 0)) return;
         if (h.running && this.o.instance.done(this)) {
           this.doneFlag = true;
           for (const w of this.doneWaiters) w();

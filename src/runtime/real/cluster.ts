@@ -352,8 +352,8 @@ export function clusterCheck(plan: ClusterPlan): RealRunResult {
     state: () => undefined,
   };
   const endUs = history.length ? history[history.length - 1]!.t : 0;
-  // The run is judged as truncated: processes may still be running, so a pending operation is not
-  // yet a liveness failure; completed operations are still checked against the bound.
+  // The run ends at its last recorded event: an operation still pending is a liveness failure
+  // only once its deadline lies before that point, as for a simulated run that hit its time limit.
   const run: FinishedRun = { history, view, endUs, lastFaultUs: lastFault, truncated: false, quiescent: false };
   for (const c of plan.instance.checkers) violations.push(...c.check(run));
   return { history, violations, replies: clientResults(history) };

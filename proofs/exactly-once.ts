@@ -150,7 +150,7 @@ function show(v: Json | undefined): string {
 }
 
 function opSig(o: OpEv): string {
-  return `${o.kind}|${o.table ?? ''}|${o.key ?? ''}|${JSON.stringify(o.value)}`;
+  return `${o.kind} ${o.table ?? ''}/${o.key ?? ''} ${show(o.value)}`;
 }
 
 function asVersion(x: unknown, iid: string): Version {

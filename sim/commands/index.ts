@@ -1,5 +1,6 @@
 /** The commands `halfmoon` offers, in the order `--help` lists them. Add new ones here. */
 import { benchCommand } from './bench.ts';
+import { demoCommand } from './demo.ts';
 import { clusterCommand } from './cluster.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
@@ -8,4 +9,4 @@ import { sweepCommand } from './sweep.ts';
 import type { Command } from './types.ts';
 import { variantsCommand } from './variants.ts';
 
-export const COMMANDS: readonly Command[] = [runCommand, sweepCommand, replayCommand, scenariosCommand, variantsCommand, benchCommand, clusterCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, runCommand, sweepCommand, replayCommand, scenariosCommand, variantsCommand, benchCommand, clusterCommand];

@@ -129,7 +129,11 @@ function hmrRead(io: OpIO, x: Scratch, table: string, key: string): Json {
   const row = version === null ? rowName(table, key, 'INIT') : rowV(x, table, key, version);
   const got = io.get(row);
   if (!got.found) {
-    if (version === null) io.fatal(`initial row ${row} missing`);
+    // A key nobody populated and nobody wrote reads as null, as on the base row.
+    if (version === null) {
+      x.note = { witness: 0n, cursor: x.c };
+      return null;
+    }
     io.fatal(`HM-R read of ${table}/${key} at cursor ${x.c}: version row ${row} (PostWrite ${witness}) does not exist`);
   }
   x.note = { witness: witness ?? 0n, cursor: x.c };

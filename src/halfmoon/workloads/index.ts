@@ -7,6 +7,7 @@ import type { Json } from '../records.ts';
 import { registerWorkload } from '../runtime.ts';
 import type { FunctionRegistry } from '../program.ts';
 import { programWorkload } from './program.ts';
+import { hotelWorkload, movieWorkload, retwisWorkload } from './apps.ts';
 import { rwWorkload, singleopWorkload } from './basic.ts';
 
 export type Rand = (label: string) => number;
@@ -28,7 +29,7 @@ export function defineWorkload(w: Workload): void {
   registerWorkload(w.name, w.functions);
 }
 
-for (const w of [rwWorkload, singleopWorkload, programWorkload]) defineWorkload(w);
+for (const w of [rwWorkload, singleopWorkload, programWorkload, hotelWorkload, movieWorkload, retwisWorkload]) defineWorkload(w);
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.get(name);

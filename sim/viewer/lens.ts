@@ -66,6 +66,8 @@ export interface SummaryInput {
   readonly before: unknown;
   readonly hasBefore: boolean;
   readonly hasAfter: boolean;
+  /** For a restart: the node's last state before it crashed (what the crash may have lost). */
+  readonly crashed?: unknown;
   /** The request this step serves, when the tagger found one, and its operation. */
   readonly req: string | null;
   readonly op: OpView | null;

@@ -222,6 +222,8 @@ export interface ViewModel {
   readonly partitions: SpanCols;
   readonly netMarks: NetMark[];
   readonly ops: ViewOp[];
+  /** Restart steps and the record of the node's last state before the crash (what it lost). */
+  readonly restarts: { step: number[]; lost: number[] };
   readonly violations: ViewViolation[];
   /** Message kinds present (string indices), for the filter. */
   readonly kinds: number[];
@@ -292,6 +294,8 @@ export class ModelBuilder {
   private readonly lastStateRec: number[] = [];
   private readonly lastState: unknown[] = [];
   private readonly lastStepOf: number[] = [];
+  private readonly preCrashRec: number[] = [];
+  private readonly restarts = { step: [] as number[], lost: [] as number[] };
   private readonly timersArmed: Map<string, number>[] = [];
   private readonly down: number[] = []; // open interval index per node, -1 none
   private readonly paused: number[] = [];
@@ -351,6 +355,7 @@ export class ModelBuilder {
     this.lastStateRec.push(-1);
     this.lastState.push(undefined);
     this.lastStepOf.push(-1);
+    this.preCrashRec.push(-1);
     this.timersArmed.push(new Map());
     this.down.push(-1);
     this.paused.push(-1);
@@ -480,6 +485,11 @@ export class ModelBuilder {
     s.dur.push(this.timeUnit === 'us' ? dur : 0);
     this.stepMsgRaw.push(rawMsg);
 
+    if (kind === IK_RESTART && this.preCrashRec[n]! >= 0) {
+      this.restarts.step.push(k);
+      this.restarts.lost.push(this.preCrashRec[n]!);
+      this.preCrashRec[n] = -1;
+    }
     this.timersOnStep(n, k, kind, input, effects);
     this.sendsOf(n, k, effects, Array.isArray(r.msgIds) ? r.msgIds : null, req);
     this.attachHistory(n, k);
@@ -661,6 +671,7 @@ export class ModelBuilder {
           if (this.paused[n]! >= 0) this.closeLane(this.paused[n]!, t);
           this.paused[n] = -1;
           if (this.down[n]! < 0) this.down[n] = this.openLane(n, LANE_DOWN, t);
+          if (this.lastStateRec[n]! >= 0) this.preCrashRec[n] = this.lastStateRec[n]!;
           this.timersArmed[n]!.clear();
           this.lastStateRec[n] = -1;
           this.lastState[n] = undefined;
@@ -853,6 +864,7 @@ export class ModelBuilder {
       partitions: this.partitions,
       netMarks: this.netMarks,
       ops: this.ops,
+      restarts: this.restarts,
       violations: this.violations,
       kinds: [...this.kindSet].sort((a, b) => this.strings[a]!.localeCompare(this.strings[b]!)),
       warnings: this.warnings,
@@ -873,6 +885,7 @@ export class ModelBuilder {
     this.msgs.send.forEach((x, i) => (this.msgs.send[i] = re(x)));
     this.timers.set.forEach((x, i) => (this.timers.set[i] = re(x)));
     this.timers.fire.forEach((x, i) => (this.timers.fire[i] = re(x)));
+    this.restarts.step.forEach((x, i) => (this.restarts.step[i] = re(x)));
     for (const o of this.ops) {
       o.callStep = re(o.callStep);
       o.retStep = re(o.retStep);

@@ -92,7 +92,12 @@ function replicaRows(s: SummaryInput): SummaryRow[] {
   const a = s.step.state;
   const inp = s.step.input;
   const msg = inp && inp.type === 'message' && isObj(inp.msg) ? inp.msg : null;
-  if (isObj(b) && isObj(a)) {
+  const lost = s.crashed;
+  if (inp && inp.type === 'restart' && isObj(lost) && isObj(a)) {
+    const back = tsLess(a.ts, lost.ts);
+    rows.push({ text: `recovered ${ts(a.ts)} = ${val(a.value)} from disk; before the crash it held ${ts(lost.ts)} = ${val(lost.value)}`, tone: back ? 'warn' : 'good' });
+    if (back) rows.push({ text: 'the crash lost acknowledged writes: the recovered timestamp is older', tone: 'warn' });
+  } else if (isObj(b) && isObj(a)) {
     if (tsEq(b.ts, a.ts) && b.value === a.value) rows.push({ text: `holds ${ts(a.ts)} = ${val(a.value)} (unchanged)`, tone: 'info' });
     else rows.push({ text: `register ${ts(b.ts)} = ${val(b.value)} → ${ts(a.ts)} = ${val(a.value)}`, tone: 'change' });
     if (tsLess(a.ts, b.ts)) rows.push({ text: 'the timestamp went backwards', tone: 'warn' });

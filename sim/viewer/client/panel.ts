@@ -59,7 +59,7 @@ export class Panel {
           h('li', null, `${m.steps.rec.length.toLocaleString()} steps, ${m.msgs.id.length.toLocaleString()} messages, ${m.faults.length} faults, ${m.ops.length} client operations`),
           h('li', null, `time: ${m.meta.clock === 'steps' ? 'explorer steps' : m.meta.clock === 'wall' ? 'wall clock, from the first record' : 'virtual microseconds'}; ends at ${formatTime(m, m.meta.tEnd)}`),
           h('li', null, m.meta.hasStates ? 'node states recorded after every step' : 'no node states in this trace: diffs are not available'),
-          m.meta.report ? h('li', null, h('code', null, brief(m.meta.report, 300))) : null,
+          m.meta.report && Object.keys(m.meta.report).length ? h('li', null, h('code', null, brief(m.meta.report, 300))) : null,
         ),
       ),
     );

@@ -80,6 +80,13 @@ export interface SystemLens {
   /** A short label for a client request or response body, e.g. "write c0.3". */
   requestLabel?(body: unknown): string | null;
   tagger?(): RequestTagger;
+  /**
+   * A concrete witness for a violation judged on the whole history, when the lens can find one
+   * the checker's message does not spell out (for the register: a read that returned a value
+   * already overwritten before it began). `reqs` lists the operations involved, the first one
+   * the viewer opens on.
+   */
+  explain?(v: { readonly invariant: string; readonly message: string }, ops: readonly OpView[]): { text: string; reqs: string[] } | null;
   /** Readable sections for the details panel; empty for none. */
   summarize?(s: SummaryInput): readonly SummarySection[];
 }

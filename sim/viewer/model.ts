@@ -14,7 +14,7 @@
  *
  * Pure TypeScript without Node or DOM APIs: the browser client imports the types and constants.
  */
-import { brief, defaultMessageLabel, genericTagger, isObj, messageKind, type RequestTagger, type StepView, type SystemLens } from './lens.ts';
+import { brief, defaultMessageLabel, genericTagger, isObj, messageKind, type OpView, type RequestTagger, type StepView, type SystemLens } from './lens.ts';
 
 export const MODEL_FORMAT = 'halfmoon-view';
 export const MODEL_VERSION = 1;
@@ -199,8 +199,10 @@ export interface ViewViolation {
   step: number;
   /** Where the viewer opens: the step, or the return of the first operation it names. */
   focus: number;
-  /** Request ids its message names. */
+  /** Request ids its message (or the lens's explanation) names, the one to open on first. */
   reqs: string[];
+  /** The system lens's concrete witness, when it found one (e.g. a stale read). */
+  explanation: string | null;
   /** Steps that lead to it, in order (its causal past, or the steps of the operations it names). */
   lead: number[];
   readonly p: number;
@@ -793,6 +795,7 @@ export class ModelBuilder {
       step: -1,
       focus: -1,
       reqs: [],
+      explanation: null,
       lead: [],
       p: this.pHere,
       t,
@@ -1045,6 +1048,13 @@ export class ModelBuilder {
       v.step = step;
       if (step >= 0) s.flags[step]! |= SF_VIOLATION;
       v.reqs = mentionedRequests(v.message, reqNames);
+      if (step < 0 && this.lens?.explain) {
+        const ex = this.lens.explain(v, this.opViews());
+        if (ex) {
+          v.explanation = ex.text;
+          v.reqs = [...new Set([...ex.reqs, ...v.reqs])];
+        }
+      }
       if (step >= 0) {
         v.lead = this.causalPast(step, LEAD_STEPS_MAX);
         v.focus = step;
@@ -1052,9 +1062,15 @@ export class ModelBuilder {
         v.lead = this.stepsOfRequests(v.reqs, LEAD_OP_STEPS_MAX);
         const first = v.reqs.length ? this.opByReq.get(v.reqs[0]!) : undefined;
         const op = first === undefined ? null : this.ops[first]!;
-        v.focus = op ? (op.retStep >= 0 ? op.retStep : op.callStep) : v.lead.length ? v.lead[v.lead.length - 1]! : s.rec.length - 1;
+        // Open on the step that answered the operation (its node's reply), else its return or call.
+        const answered = op && op.retStep >= 0 && s.msg[op.retStep]! >= 0 ? this.msgs.send[s.msg[op.retStep]!]! : -1;
+        v.focus = op ? (answered >= 0 ? answered : op.retStep >= 0 ? op.retStep : op.callStep) : v.lead.length ? v.lead[v.lead.length - 1]! : s.rec.length - 1;
       }
     });
+  }
+
+  private opViews(): OpView[] {
+    return this.ops.map((o) => ({ reqId: o.reqId, node: o.node >= 0 ? this.nodes[o.node]!.id : '?', input: o.input, output: o.output, callT: o.callT, retT: o.retT }));
   }
 
   /**

@@ -97,6 +97,7 @@ header{display:flex;gap:12px;align-items:center;padding:6px 12px;border-bottom:1
 .banner.ok{background:#f0fdf4;border-left:5px solid #16a34a}
 .banner-title{font-size:15px}
 .banner-msg{font-family:ui-monospace,monospace;font-size:12px;margin:3px 0;max-height:4.5em;overflow:auto;word-break:break-word}
+.banner-explain{margin:3px 0;color:#7f1d1d}
 .banner-row{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:3px}
 .banner .replay code{background:#fff;border:1px solid #e4e4e7;padding:1px 5px;border-radius:4px}
 button{font:inherit;font-size:12px;padding:2px 8px;border:1px solid #d4d4d8;background:#fff;border-radius:5px;cursor:pointer}

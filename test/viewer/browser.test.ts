@@ -58,11 +58,11 @@ async function open(ctx: BrowserContext, url: string): Promise<{ page: Page; err
 /** Clicks step k in the diagram with the mouse (scrolling it into view first). */
 async function clickStep(page: Page, k: number): Promise<void> {
   await page.evaluate((k) => {
-    const v = (window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer;
+    const v = (globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer;
     v.diagram.reveal(k);
     v.diagram.draw();
   }, k);
-  const pt = await page.evaluate((k) => (window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.diagram.stepPoint(k), k);
+  const pt = await page.evaluate((k) => (globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.diagram.stepPoint(k), k);
   expect(pt).not.toBeNull();
   const box = (await page.locator('canvas.diagram').boundingBox())!;
   await page.mouse.click(box.x + pt!.x, box.y + pt!.y);
@@ -129,12 +129,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the viewer in Chromium', () => {
     // Step back and forth with the keyboard, and walk the lead-up.
     await page.locator('canvas.diagram').focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => page.evaluate(() => (window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected)).toBe(k + 1);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected)).toBe(k + 1);
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowLeft');
-    await expect.poll(() => page.evaluate(() => (window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected)).toBe(k - 1);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected)).toBe(k - 1);
     // The lead-up walk starts at the violating step (the last of its causal past).
-    const selected = () => page.evaluate(() => (window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected);
+    const selected = () => page.evaluate(() => (globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected);
     await page.keyboard.press('[');
     await expect.poll(selected).toBe(v.lead[v.lead.length - 2]);
     await page.keyboard.press(']');
@@ -155,7 +155,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the viewer in Chromium', () => {
     await chip.click();
     expect(await page.inputValue('#req-filter')).toBe(v.reqs[0]);
     expect(await page.locator('.status').textContent()).toContain(`filtered to request ${v.reqs[0]}`);
-    const sel = await page.evaluate(() => (window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected);
+    const sel = await page.evaluate(() => (globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.state.selected);
     expect(model.strings[model.steps.req[sel]!]).toBe(v.reqs[0]);
     await page.screenshot({ path: join(ARTIFACTS, 'linearizability.png') });
     expect(errors).toEqual([]);
@@ -198,7 +198,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the viewer in Chromium', () => {
     const path = join(tmp, 'big.jsonl');
     writeFileSync(path, syntheticTraceLines({ steps: 100_000 }).join('\n') + '\n');
     const { page, errors } = await open(ctx, await writePage(path, 'big.html'));
-    const stats = () => page.evaluate(() => ({ ...(window as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.diagram.stats }));
+    const stats = () => page.evaluate(() => ({ ...(globalThis as unknown as { halfmoonViewer: ViewerHandle }).halfmoonViewer.diagram.stats }));
     const first = await stats();
     expect(first.dense).toBe(false);
     expect(first.steps).toBeLessThan(200);

@@ -99,9 +99,20 @@ describe('view model of simulator traces', () => {
     const [v] = m.violations;
     expect(v!.invariant).toBe('linearizability');
     expect(v!.step).toBe(-1);
-    expect(v!.reqs.length).toBeGreaterThanOrEqual(1);
+    expect(v!.reqs.length).toBeGreaterThanOrEqual(3);
     const op = m.ops.find((o) => o.reqId === v!.reqs[0])!;
-    expect(v!.focus).toBe(op.retStep);
+    // It opens on the step where the operation's node answered it.
+    expect(v!.focus).toBe(m.msgs.send[m.steps.msg[op.retStep]!]);
+    expect(m.nodes[m.steps.node[v!.focus]!]!.id).toBe(m.nodes[op.node]!.id);
+    expect(v!.lead).toContain(v!.focus);
+    // The register lens found a stale read: R saw W1's value though W2 overwrote it in between.
+    expect(v!.explanation).toMatch(/^stale read: /);
+    const [r, w2, w1] = v!.reqs.map((id) => m.ops.find((o) => o.reqId === id)!);
+    expect((r!.input as { op: string }).op).toBe('read');
+    expect((w2!.input as { op: string }).op).toBe('write');
+    expect(w2!.retT).toBeLessThan(r!.callT);
+    expect((r!.output as { value: string }).value).toBe((w1!.input as { value: string }).value);
+    expect(w1!.retT).toBeLessThan(w2!.callT);
     // The lead-up holds steps of the named operations only, on every node they touched.
     const reqIdx = new Set(v!.reqs.map((r) => m.strings.indexOf(r)));
     for (const k of v!.lead) expect(reqIdx.has(m.steps.req[k]!)).toBe(true);

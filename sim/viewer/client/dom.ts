@@ -27,7 +27,7 @@ export function copyText(text: string, button: HTMLElement): void {
   const done = () => {
     const old = button.textContent;
     button.textContent = 'copied';
-    window.setTimeout(() => (button.textContent = old), 1200);
+    window.setTimeout(() => (button.textContent = old), 1200); // nondeterminism-ok: browser UI feedback, not simulation
   };
   if (navigator.clipboard && window.isSecureContext) void navigator.clipboard.writeText(text).then(done, () => fallbackCopy(text, done));
   else fallbackCopy(text, done);

@@ -115,6 +115,7 @@ class App {
       { id: 'banner', class: 'banner bad', role: 'alert' },
       h('div', { class: 'banner-title' }, '✗ Violation: ', h('b', { class: 'invariant' }, v.invariant), m.violations.length > 1 ? h('span', { class: 'muted' }, ` (and ${m.violations.length - 1} more: ${m.violations.slice(1).map((x) => x.invariant).join(', ')})`) : null),
       h('div', { class: 'banner-msg' }, v.message),
+      v.explanation ? h('div', { class: 'banner-explain' }, h('b', null, 'Witness: '), v.explanation) : null,
       h(
         'div',
         { class: 'banner-row' },
@@ -313,7 +314,7 @@ class App {
     document.body.append(a);
     a.click();
     a.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000); // nondeterminism-ok: browser UI cleanup, not simulation
   }
 
   private bindKeys(): void {

@@ -5,7 +5,7 @@
  * would: which (timestamp, value) a replica holds, which phase an operation is in and which
  * replicas have answered it.
  */
-import { brief, genericTagger, isObj, str, type RequestTagger, type StepView, type SummaryInput, type SummaryRow, type SummarySection, type SystemLens } from '../lens.ts';
+import { brief, genericTagger, isObj, str, type OpView, type RequestTagger, type StepView, type SummaryInput, type SummaryRow, type SummarySection, type SystemLens } from '../lens.ts';
 
 function ts(v: unknown): string {
   if (!isObj(v)) return '?';
@@ -134,7 +134,19 @@ function clientRows(s: SummaryInput): SummaryRow[] {
   };
   const bop = b && isObj(b.op) ? b.op : null;
   const aop = a && isObj(a.op) ? a.op : null;
-  if (bop && (!aop || aop.reqId !== bop.reqId)) rows.push({ text: `finished ${String(bop.reqId)}`, tone: 'change', req: String(bop.reqId) });
+  if (bop && (!aop || aop.reqId !== bop.reqId)) {
+    // The answers it finished on: those it had plus the one this step delivered.
+    const inp = s.step.input;
+    const answers = new Set(Array.isArray(bop.acked) ? bop.acked.map(String) : []);
+    if (inp && inp.type === 'message' && isObj(inp.msg) && inp.msg.opId === bop.opId && typeof inp.from === 'string') answers.add(inp.from);
+    const short = quorum !== null && answers.size < quorum && s.step.input?.type !== 'timer';
+    rows.push({
+      text: `finished ${String(bop.reqId)} in its ${String(bop.phase)} phase on answers from [${[...answers].join(', ')}]${quorum !== null ? `, ${short ? 'fewer than' : 'with'} the quorum of ${quorum}` : ''}`,
+      tone: short ? 'warn' : 'change',
+      req: String(bop.reqId),
+    });
+    if (s.step.input?.type === 'timer') rows.push({ text: `gave up waiting (timer ${String(s.step.input.timer)}) and answered anyway`, tone: 'warn' });
+  }
   if (aop) {
     const changed = !bop || bop.reqId !== aop.reqId || bop.phase !== aop.phase || brief(bop.acked, 400) !== brief(aop.acked, 400);
     rows.push({ text: describe(aop), tone: changed ? 'change' : 'info', req: String(aop.reqId) });
@@ -191,4 +203,42 @@ function summarize(s: SummaryInput): SummarySection[] {
   return out;
 }
 
-export const registerLens: SystemLens = { system: 'register', label, requestLabel, tagger, summarize };
+/**
+ * A stale read, the simplest witness against linearizability: read R returned the value of write
+ * W1 (or the initial ⊥), yet another write W2 began after W1 returned and returned before R began,
+ * so W2 must be ordered between them and R should have seen W2 or later. Writes write unique values
+ * (the driver makes them so), which ties a read to the write it saw. The earliest such read is
+ * reported, with the latest overwriting W2. Returns null when no stale read exists (the violation
+ * is then of another shape, and the checker's own message stands).
+ */
+function explain(v: { invariant: string }, ops: readonly OpView[]): { text: string; reqs: string[] } | null {
+  if (v.invariant !== 'linearizability') return null;
+  const isWrite = (o: OpView) => isObj(o.input) && o.input.op === 'write';
+  const writes = ops.filter((o) => isWrite(o) && o.retT >= 0);
+  const byValue = new Map<unknown, OpView>();
+  for (const o of ops) if (isWrite(o) && isObj(o.input)) byValue.set(o.input.value, o);
+  let best: { r: OpView; w1: OpView | null; w2: OpView } | null = null;
+  for (const r of ops) {
+    if (!isObj(r.input) || r.input.op !== 'read' || r.retT < 0 || !isObj(r.output)) continue;
+    const seen = r.output.value ?? null;
+    const w1 = seen === null ? null : (byValue.get(seen) ?? null);
+    if (seen !== null && (w1 === null || w1.retT < 0)) continue;
+    let w2: OpView | null = null;
+    for (const w of writes) {
+      if (w === w1 || w.retT >= r.callT) continue;
+      if (w1 !== null && w.callT <= w1.retT) continue;
+      if (w2 === null || w.retT > w2.retT) w2 = w;
+    }
+    if (w2 && (best === null || r.retT < best.r.retT)) best = { r, w1, w2 };
+  }
+  if (!best) return null;
+  const { r, w1, w2 } = best;
+  const w2v = isObj(w2.input) ? val(w2.input.value) : '?';
+  const seen = isObj(r.output) ? val(r.output.value) : '?';
+  const text =
+    `stale read: ${r.reqId} on ${r.node} read ${seen} (called at ${r.callT} µs), but ${w2.reqId} had written ${w2v} ` +
+    `and returned at ${w2.retT} µs, after ${w1 ? `${w1.reqId} (which wrote ${seen}) returned at ${w1.retT} µs` : 'the register was initialised'}`;
+  return { text, reqs: w1 ? [r.reqId, w2.reqId, w1.reqId] : [r.reqId, w2.reqId] };
+}
+
+export const registerLens: SystemLens = { system: 'register', label, requestLabel, tagger, summarize, explain };

@@ -8,6 +8,9 @@ import { createRng } from '../rng.ts';
 import { runOnce } from '../run.ts';
 import { parseScenario } from '../scenario.ts';
 import { Simulator } from '../simulator.ts';
+import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
+import { toPerfetto } from '../viewer/perfetto.ts';
+import { syntheticTraceLines } from '../viewer/synthetic.ts';
 import { wallNowMs } from '../wallclock.ts';
 
 export interface BenchResult {
@@ -102,4 +105,40 @@ const registerFaultsBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench];
+/**
+ * The viewer's server-side costs on a synthetic run: building the view model from the trace's
+ * lines (what `halfmoon view` does before it serves), and exporting to Perfetto JSON.
+ */
+const viewerBench: Bench = {
+  name: 'viewer-model',
+  description: 'view model and Perfetto export of a synthetic 100,000-step trace (20,000 when quick)',
+  run(quick) {
+    const steps = quick ? 20_000 : 100_000;
+    const lines = syntheticTraceLines({ steps });
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
+    let model: ViewModel | null = null;
+    const buildMs = measure(() => {
+      const b = new ModelBuilder(JSON.parse(lines[0]!) as Record<string, unknown>, 'synthetic.jsonl', null);
+      for (let i = 1; i < lines.length; i++) b.add(JSON.parse(lines[i]!) as Record<string, unknown>, i);
+      model = b.finish();
+    }, 3);
+    const m = model as unknown as ViewModel;
+    let events = 0;
+    const exportMs = measure(() => {
+      events = toPerfetto(m).traceEvents.length;
+    }, 3);
+    return {
+      name: this.name,
+      figures: {
+        steps,
+        traceMB: Math.round(bytes / 1e5) / 10,
+        modelMs: Math.round(buildMs),
+        modelJsonMB: Math.round(JSON.stringify(m).length / 1e5) / 10,
+        perfettoMs: Math.round(exportMs),
+        perfettoEvents: events,
+      },
+    };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench];

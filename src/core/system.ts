@@ -109,7 +109,10 @@ export interface SystemInstance {
   readonly nodes: readonly NodeSpec[];
   readonly invariants: readonly Invariant[];
   readonly checkers: readonly Checker[];
-  /** Is the workload finished (all requests issued and answered)? Checked after driver steps. */
+  /**
+   * Is the run finished (all requests issued and answered, background work settled)? Checked
+   * after every driver step and every 256th step.
+   */
   done?(view: WorldView): boolean;
   /** Extra fields merged into the run's JSON report. */
   report?(run: FinishedRun): Record<string, unknown>;

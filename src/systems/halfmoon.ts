@@ -1,0 +1,233 @@
+/**
+ * The Halfmoon system: function nodes (a log engine with the workflow runtime composed onto it),
+ * the shared log behind them, the external store, and the workload client. Judged by the
+ * exactly-once checker (C1-C6), log accounting and log-optimality, and liveness.
+ *
+ * The log is either the full Boki cluster (`log: boki`) or the reference log (`log: reference`),
+ * a single node implementing the same API atomically: the protocols only rely on the API's
+ * semantics, and the reference log keeps explorer models and quick property tests small.
+ */
+import { InputError } from '../core/assert.ts';
+import type { AuditSlot } from '../boki/api.ts';
+import { type Composed, compose } from '../core/compose.ts';
+import type { FinishedRun, HistoryEvent, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
+import { clientDone, clientMachine, type ClientState } from '../halfmoon/client.ts';
+import type { Json, Mode } from '../halfmoon/records.ts';
+import { CANONICAL_TAGS, rowName } from '../halfmoon/records.ts';
+import { runtimeMachine, type RuntimeConfig, type RuntimeState } from '../halfmoon/runtime.ts';
+import { storeMachine } from '../halfmoon/store.ts';
+import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
+import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
+import { exactlyOnceChecker, halfmoonReport, logAccountingChecker } from '../../proofs/exactly-once.ts';
+import { livenessChecker } from '../../proofs/liveness.ts';
+import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
+
+export const PROTOCOLS: Readonly<Record<string, Mode>> = {
+  boki: 'BOKI',
+  'hm-read': 'HMR',
+  'hm-write': 'HMW',
+  transitional: 'TRANS',
+  unsafe: 'UNSAFE',
+};
+
+export interface HalfmoonParams {
+  protocol: string;
+  workload: string;
+  log: string;
+  engines: number;
+  requests: number;
+  concurrency: number;
+  rps: number;
+  readRatio: number;
+  opsPerRequest: number;
+  keys: number;
+  valueBytes: number;
+  depth: number;
+  programs: Json;
+  timeoutUs: number;
+  crashProbability: number;
+  crashUntilUs: number;
+  storeGetUs: number;
+  storePutUs: number;
+  staleReadUs: number;
+  appendUs: number;
+  condAppendUs: number;
+  readUs: number;
+  /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
+  seqBase: string;
+  livenessBoundUs: number;
+  recoveryEngines: number;
+  recoveryIntervalUs: number;
+  recoveryAfterUs: number;
+  /** Check the spec's record formulas exactly (only meaningful without faults). */
+  exactCounts: boolean;
+}
+
+export const halfmoonDefaults: HalfmoonParams = {
+  protocol: 'hm-write',
+  workload: 'rw',
+  log: 'reference',
+  engines: 8,
+  requests: 200,
+  concurrency: 16,
+  rps: 0,
+  readRatio: 0.5,
+  opsPerRequest: 10,
+  keys: 10_000,
+  valueBytes: 256,
+  depth: 1,
+  programs: null,
+  timeoutUs: 2_000_000,
+  crashProbability: 0,
+  crashUntilUs: 3_000_000,
+  storeGetUs: 2000,
+  storePutUs: 3800,
+  staleReadUs: 0,
+  appendUs: 1000,
+  condAppendUs: 900,
+  readUs: 200,
+  seqBase: '0',
+  livenessBoundUs: 30_000_000,
+  recoveryEngines: 2,
+  recoveryIntervalUs: 500_000,
+  recoveryAfterUs: 2_000_000,
+  exactCounts: false,
+};
+
+function variantFlags(variant: string | null) {
+  return {
+    tags: variant === 'step-hash-collision-fatal' ? { bits: 3, xorKeys: false } : variant === 'keytag-xor-symmetric' ? { bits: 62, xorKeys: true } : CANONICAL_TAGS,
+    staleReads: variant === 'eventual-store-reads',
+    floatVersions: variant === 'version-float64',
+  };
+}
+
+export function buildHalfmoon(p: HalfmoonParams, variant: string | null): SystemInstance {
+  const mode = PROTOCOLS[p.protocol]!;
+  const w = workload(p.workload);
+  const wparams: Record<string, Json> = {
+    readRatio: p.readRatio,
+    opsPerRequest: p.opsPerRequest,
+    keys: p.keys,
+    valueBytes: p.valueBytes,
+    depth: p.depth,
+    programs: p.programs,
+  };
+  const flags = variantFlags(variant);
+  const engines = Array.from({ length: p.engines }, (_, i) => `eng${i}`);
+  const rcfg: RuntimeConfig = {
+    workload: p.workload,
+    store: 'store',
+    book: 0,
+    tags: flags.tags,
+    variant,
+    mirrorBase: false,
+    crashProbability: p.crashProbability,
+    crashUntilUs: p.crashUntilUs,
+    recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
+  };
+  const initial: [string, Json][] = [];
+  for (const [t, k, v] of w.initial(wparams)) {
+    initial.push([rowName(t, k, 'INIT'), v], [rowName(t, k, 'BASE'), v]);
+  }
+  const nodes: NodeSpec[] = [];
+  if (p.log !== 'reference') throw new InputError(`params.log: only 'reference' is available in this build, got '${p.log}'`);
+  nodes.push({
+    id: 'log',
+    role: 'reflog',
+    machine: refLogMachine,
+    config: { appendUs: p.appendUs, condAppendUs: p.condAppendUs, readUs: p.readUs, seqBase: BigInt(p.seqBase), gappedCondPosCrash: variant === 'gapped-condpos-crash' },
+    faultable: false,
+  });
+  const fnNode = compose(refProxyMachine, runtimeMachine, { role: 'engine', isGuestMessage: (m) => typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('wf.') });
+  // The first `recoveryEngines` function nodes also run the async-invocation recovery driver.
+  engines.forEach((id, i) => {
+    const guest: RuntimeConfig = { ...rcfg, recovery: { ...rcfg.recovery, enabled: i < p.recoveryEngines } };
+    nodes.push({ id, role: 'engine', machine: fnNode, config: { host: { logNode: 'log' }, guest } });
+  });
+  nodes.push({
+    id: 'store',
+    role: 'store',
+    machine: storeMachine,
+    config: { getUs: p.storeGetUs, putUs: p.storePutUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
+    faultable: false,
+  });
+  nodes.push({
+    id: 'driver',
+    role: 'driver',
+    machine: clientMachine,
+    config: { engines, workload: p.workload, params: wparams, requests: p.requests, concurrency: p.concurrency, rps: p.rps, timeoutUs: p.timeoutUs, mode },
+    driver: true,
+  });
+  return {
+    nodes,
+    invariants: [],
+    checkers: [exactlyOnceChecker({ mode, variant, audit }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash)],
+    done: (view) => quiescent(view, engines),
+    report: (run) => halfmoonReport(run, p.protocol, mode, audit),
+  };
+}
+
+/** Function crashes are faults too: liveness is judged after the last one. */
+function lastFunctionCrash(history: readonly HistoryEvent[]): number {
+  let t = -1;
+  for (const h of history) {
+    if (h.kind === 'record' && (h.event as { ev?: string; outcome?: string }).ev === 'execEnd' && (h.event as { outcome: string }).outcome === 'crashed') t = h.t;
+  }
+  return t;
+}
+
+const audit = (run: FinishedRun): AuditSlot[] | null => {
+  const st = run.view.state('log') as RefLogState | undefined;
+  return st ? refLogAudit(st) : null;
+};
+
+/**
+ * The run is over when every request was answered and nothing is left in flight: no execution
+ * alive on any function node, and a recovery driver (if any) that completed a round finding
+ * nothing new and nothing outstanding, so abandoned async callees were all re-run to the end.
+ */
+function quiescent(view: WorldView, engines: readonly string[]): boolean {
+  const client = view.state('driver') as ClientState | undefined;
+  if (client === undefined || !clientDone(client)) return false;
+  let recoveryEngines = 0;
+  let quiet = false;
+  for (const id of engines) {
+    if (!view.isUp(id)) continue;
+    const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
+    if (rt.execs.size > 0) return false;
+    if (rt.cfg.recovery.enabled) {
+      recoveryEngines++;
+      if (rt.recovery !== null && rt.recovery.quietRounds >= 2) quiet = true;
+    }
+  }
+  return quiet || (recoveryEngines === 0 && !engines.some((id) => (view.state(id) as Composed<unknown, RuntimeState> | undefined)?.guest.cfg.recovery.enabled));
+}
+
+export const halfmoonSystem: SystemDef<HalfmoonParams> = {
+  name: 'halfmoon',
+  description: 'Halfmoon workflows (boki, hm-read, hm-write, transitional, unsafe) over the shared log and an external store',
+  defaults: halfmoonDefaults,
+  variants: HALFMOON_VARIANTS,
+  validate(p) {
+    if (!(p.protocol in PROTOCOLS)) throw new InputError(`params.protocol: unknown protocol '${p.protocol}' (known: ${Object.keys(PROTOCOLS).join(', ')})`);
+    if (!workloadNames().includes(p.workload)) throw new InputError(`params.workload: unknown workload '${p.workload}' (known: ${workloadNames().join(', ')})`);
+    const int = (k: keyof HalfmoonParams, lo: number, hi: number) => {
+      const v = p[k] as number;
+      if (!Number.isInteger(v) || v < lo || v > hi) throw new InputError(`params.${k}: must be an integer in [${lo}, ${hi}], got ${v}`);
+    };
+    int('engines', 1, 64);
+    int('requests', 0, 10_000_000);
+    int('concurrency', 0, 100_000);
+    int('opsPerRequest', 0, 1000);
+    int('keys', 1, 10_000_000);
+    int('valueBytes', 1, 2000);
+    int('timeoutUs', 1, 3_600_000_000);
+    if (!(p.readRatio >= 0 && p.readRatio <= 1)) throw new InputError(`params.readRatio: must be in [0, 1], got ${p.readRatio}`);
+    if (!(p.crashProbability >= 0 && p.crashProbability <= 1)) throw new InputError(`params.crashProbability: must be in [0, 1], got ${p.crashProbability}`);
+    if (p.rps < 0) throw new InputError('params.rps: must be >= 0');
+    if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
+    if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
+  },
+  build: buildHalfmoon,
+};

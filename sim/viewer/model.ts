@@ -465,7 +465,10 @@ export class ModelBuilder {
     }
 
     const reqName = this.tagger.step(view, before);
-    const req = reqName === null ? -1 : this.intern(reqName);
+    // A step no lens could attribute serves the request of the message it delivered (a log or
+    // store answering an engine), so a request filter follows an operation across services.
+    const delivered = Number.isNaN(rawMsg) ? undefined : this.msgById.get(rawMsg);
+    const req = reqName !== null ? this.intern(reqName) : delivered !== undefined ? this.msgs.req[delivered]! : -1;
     let flags = hasState ? SF_STATE : 0;
     let dur = 0;
     for (const e of effects) {

@@ -3,9 +3,13 @@
  * viewer falls back to the generic view for systems without one.
  */
 import type { SystemLens } from '../lens.ts';
+import { halfmoonLens } from './halfmoon.ts';
 import { registerLens } from './register.ts';
 
-const LENSES: ReadonlyMap<string, SystemLens> = new Map([[registerLens.system, registerLens]]);
+const LENSES: ReadonlyMap<string, SystemLens> = new Map([
+  [registerLens.system, registerLens],
+  [halfmoonLens.system, halfmoonLens],
+]);
 
 export function lensFor(system: string | null | undefined): SystemLens | null {
   return (system && LENSES.get(system)) || null;

@@ -104,7 +104,11 @@ export const registerSystem: SystemDef<RegisterParams> = {
         },
         livenessChecker(p.livenessBoundUs),
       ],
-      done: (view) => driverDone(view.state('driver') as RegDriverState),
+      // Polled on non-driver steps too (sim/simulator.ts), possibly before the driver has booted.
+      done: (view) => {
+        const s = view.state('driver') as RegDriverState | undefined;
+        return s !== undefined && driverDone(s);
+      },
       report(run) {
         const ops = callsAndReturns(run.history);
         const done = ops.filter((o) => o.ret !== Infinity);

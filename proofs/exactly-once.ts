@@ -54,12 +54,26 @@ interface Parsed {
 function normalizer(history: readonly HistoryEvent[]) {
   const byIid = new Map<string, { path: string; requestId: string }>();
   const execIid = new Map<string, string>();
+  const orphans: StartEv[] = [];
   for (const h of history) {
     if (h.kind !== 'record') continue;
     const e = h.event as RuntimeEvent;
     if (e.ev !== 'execStart') continue;
     execIid.set(e.exec, e.iid);
     if (e.path !== '' && !byIid.has(e.iid)) byIid.set(e.iid, { path: e.path, requestId: e.requestId });
+    if (e.path === '') orphans.push(e);
+  }
+  // A re-run callee whose first execution never started: its path is its caller's plus ordinal.
+  for (let changed = true, guard = 0; changed && guard < 64; guard++) {
+    changed = false;
+    for (const e of orphans) {
+      if (byIid.has(e.iid) || e.callerIid === null) continue;
+      const c = byIid.get(e.callerIid);
+      if (c) {
+        byIid.set(e.iid, { path: `${c.path}/${e.ordinal}`, requestId: c.requestId });
+        changed = true;
+      }
+    }
   }
   return {
     path(exec: string, path: string): string {

@@ -5,7 +5,8 @@
 import type { Machine } from '../../src/core/contract.ts';
 import { EventQueue } from '../queue.ts';
 import { createRng } from '../rng.ts';
-import { runOnce } from '../run.ts';
+import { realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
+import { buildInstance, runOnce } from '../run.ts';
 import { parseScenario } from '../scenario.ts';
 import { Simulator } from '../simulator.ts';
 import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
@@ -21,7 +22,8 @@ export interface BenchResult {
 export interface Bench {
   readonly name: string;
   readonly description: string;
-  run(quick: boolean): BenchResult;
+  /** Simulator benches are synchronous; real-mode ones (sockets, disks) return a promise. */
+  run(quick: boolean): BenchResult | Promise<BenchResult>;
 }
 
 /** Median of `rounds` timings of `f` (after one warm-up), in ms. */
@@ -141,4 +143,35 @@ const viewerBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench];
+/**
+ * Real mode, measured in one run so the figures compare: the platform's floor (a framed TCP round
+ * trip between two processes, one synced append) and a register operation on the real runtime
+ * (two quorum round trips and a synced put), whose ratio to the floor is the runtime's overhead.
+ */
+const realBench: Bench = {
+  name: 'real-mode',
+  description: 'loopback TCP round trip between two processes, synced append, register op on the real runtime (p50/p99 in us)',
+  async run(quick) {
+    const rtt = await tcpRoundTrip(quick ? 2000 : 20_000);
+    const sync = await syncedAppend(quick ? 200 : 2000);
+    const ops = quick ? 100 : 1000;
+    const script = Array.from({ length: ops }, (_, i) => (i % 2 === 0 ? { client: i % 3, op: 'write', value: `v${i}` } : { client: i % 3, op: 'read' }));
+    const scenario = parseScenario({ name: 'bench-real', description: 'bench', system: 'register', params: { script } }, 'bench');
+    const reg = await realOpLatency(buildInstance(scenario), 'register');
+    return {
+      name: this.name,
+      figures: {
+        tcpRttP50Us: rtt.p50Us,
+        tcpRttP99Us: rtt.p99Us,
+        syncedAppendP50Us: sync.p50Us,
+        syncedAppendP99Us: sync.p99Us,
+        registerOps: reg.samples,
+        registerOpP50Us: reg.p50Us,
+        registerOpP99Us: reg.p99Us,
+        registerOpP50OverRttP50: Math.round((reg.p50Us / Math.max(1, rtt.p50Us)) * 10) / 10,
+      },
+    };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench, realBench];

@@ -15,6 +15,21 @@ export interface NodeSpec {
   readonly driver?: boolean;
   /** Whether the fault injector may crash, pause or partition this node (default true). */
   readonly faultable?: boolean;
+  /**
+   * Shape checks for bodies that reach this node over a real network, where anything may arrive.
+   * The real runtime closes the connection a failing body came on; the simulator ignores them.
+   */
+  readonly wire?: WireChecks;
+}
+
+/** Each returns null when the body is acceptable, else a short reason. */
+export interface WireChecks {
+  /** A message this node receives from a peer. */
+  message?(msg: unknown): string | null;
+  /** A request body this node serves. */
+  request?(body: unknown): string | null;
+  /** A reply body this node sends (checked by the client that receives it). */
+  reply?(body: unknown): string | null;
 }
 
 /** One entry of a run's history: everything client-visible plus what machines chose to record. */

@@ -84,7 +84,7 @@ function hmInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean,
   const live = !stepAt(x, s);
   // A fresh callee id, drawn by the live execution and persisted in the PreInvoke (spec §1.3).
   const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
-  const p = proposeStep(io, x, [x.env.intentTag], { kind: 'PreInvoke', calleeIid, fn, input, async, mode: x.ex.mode });
+  const p = proposeStep(io, x, [x.env.intentTag], { kind: 'PreInvoke', calleeIid, fn, input, async, mode: x.ex.mode, ordinal });
   if (p.seq < 0n) return null; // advisory-exit lost the slot and carries on without a callee
   const noPropagation = variant(x, 'hmr-caller-misses-callee-writes') || variant(x, 'hmw-caller-write-dropped');
   if (p.rec.kind === 'InvokeResult') {
@@ -256,7 +256,7 @@ const BOKI: Rules = {
     const live = !stepAt(x, x.n);
     const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
     // Tagged INTENT as in Halfmoon, so the recovery driver finds abandoned async callees.
-    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI' }, [x.env.intentTag]);
+    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI', ordinal }, [x.env.intentTag]);
     const s = x.n - 1;
     const rec = p.rec;
     if (rec.kind !== 'PreInvoke') return io.fatal(`boki step ${s} holds ${rec.kind}`);

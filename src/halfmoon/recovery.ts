@@ -23,6 +23,7 @@ export interface AsyncEntry {
   readonly fn: string;
   readonly input: Json;
   readonly mode: Mode;
+  readonly ordinal: number;
   readonly firstSeenUs: number;
   respawns: number;
 }
@@ -46,13 +47,15 @@ export interface RecoveryState {
   quietRounds: number;
   /** Whether the running round has seen a new async PreInvoke. */
   sawNew: boolean;
+  /** Rounds completed since start (quiescence counts rounds after the system went idle). */
+  rounds: number;
 }
 
 /** Async invocations tracked at once, at most. */
 export const RECOVERY_ENTRIES_MAX = 1_000_000;
 
 export function freshRecovery(): RecoveryState {
-  return { phase: 'begin', scanFrom: 0n, entries: new Map(), queue: [], checkFrom: 0n, startedUs: 0, respawned: 0, quietRounds: 0, sawNew: false };
+  return { phase: 'begin', scanFrom: 0n, entries: new Map(), queue: [], checkFrom: 0n, startedUs: 0, respawned: 0, quietRounds: 0, sawNew: false, rounds: 0 };
 }
 
 export interface RecoveryIo {
@@ -85,7 +88,7 @@ export function recoveryAnswer(r: RecoveryState, rep: LogReply, tags: TagScheme,
         if (rec) {
           const id = `${rec.iid}|${rec.step}`;
           if (rec.kind === 'PreInvoke' && rec.async && !r.entries.has(id) && r.entries.size < RECOVERY_ENTRIES_MAX) {
-            r.entries.set(id, { callerIid: rec.iid, step: rec.step, seq: rep.record.seqnum, calleeIid: rec.calleeIid, fn: rec.fn, input: rec.input, mode: rec.mode, firstSeenUs: r.startedUs, respawns: 0 });
+            r.entries.set(id, { callerIid: rec.iid, step: rec.step, seq: rep.record.seqnum, calleeIid: rec.calleeIid, fn: rec.fn, input: rec.input, mode: rec.mode, ordinal: rec.ordinal, firstSeenUs: r.startedUs, respawns: 0 });
             r.sawNew = true;
           } else if (rec.kind === 'InvokeResult') r.entries.delete(id);
         }
@@ -130,6 +133,7 @@ function nextCheck(r: RecoveryState, tags: TagScheme, io: RecoveryIo): void {
   if (id === undefined) {
     r.phase = 'idle';
     r.quietRounds = !r.sawNew && r.entries.size === 0 ? r.quietRounds + 1 : 0;
+    r.rounds++;
     io.rearm();
     return;
   }

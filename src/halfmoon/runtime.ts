@@ -53,7 +53,18 @@ export type WfReply = { readonly ok: true; readonly output: Json } | { readonly 
 
 /** History events the runtime records (see proofs/exactly-once.ts). */
 export type RuntimeEvent =
-  | { readonly ev: 'execStart'; readonly exec: string; readonly iid: string; readonly path: string; readonly requestId: string; readonly mode: Mode; readonly top: boolean }
+  | {
+      readonly ev: 'execStart';
+      readonly exec: string;
+      readonly iid: string;
+      /** '' for a callee re-run by the recovery driver: its path is its caller's plus `ordinal`. */
+      readonly path: string;
+      readonly requestId: string;
+      readonly mode: Mode;
+      readonly top: boolean;
+      readonly callerIid: string | null;
+      readonly ordinal: number;
+    }
   | {
       readonly ev: 'op';
       readonly exec: string;
@@ -229,7 +240,7 @@ function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
       const child = newExec(
         s,
         ctx,
-        { iid: e.calleeIid, path: '', requestId: '', reqId: null, fn: e.fn, input: e.input, mode: e.mode, caller: { exec: -1, iid: e.callerIid, step: e.step, async: true }, startCursor: e.seq, parentInv: null },
+        { iid: e.calleeIid, path: '', requestId: '', reqId: null, fn: e.fn, input: e.input, mode: e.mode, caller: { exec: -1, iid: e.callerIid, step: e.step, async: true }, startCursor: e.seq, parentInv: null, ordinal: e.ordinal },
         out,
       );
       advance(s, child, ctx, out);
@@ -264,7 +275,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
           break;
         }
         const iid = s.cfg.variant === 'random-top-level-id' ? `r:${req.requestId}:${ctx.randomU32('iid').toString(16)}` : `r:${req.requestId}`;
-        const ex = newExec(s, ctx, { iid, path: req.requestId, requestId: req.requestId, reqId: input.reqId, fn: req.fn, input: req.input, mode: req.mode, caller: null, startCursor: 0n, parentInv: null }, out);
+        const ex = newExec(s, ctx, { iid, path: req.requestId, requestId: req.requestId, reqId: input.reqId, fn: req.fn, input: req.input, mode: req.mode, caller: null, startCursor: 0n, parentInv: null, ordinal: -1 }, out);
         advance(s, ex, ctx, out);
         break;
       }
@@ -332,6 +343,8 @@ interface NewExec {
   caller: Exec['caller'];
   startCursor: bigint;
   parentInv: string | null;
+  /** A callee's invoke ordinal in its caller (-1 for top-level). */
+  ordinal: number;
 }
 
 function newExec(s: RuntimeState, ctx: Ctx, n: NewExec, out: Eff[]): Exec {
@@ -369,7 +382,7 @@ function newExec(s: RuntimeState, ctx: Ctx, n: NewExec, out: Eff[]): Exec {
     output: null,
   };
   s.execs.set(id, ex);
-  out.push(record({ ev: 'execStart', exec: key, iid: ex.iid, path: ex.path, requestId: ex.requestId, mode: ex.mode, top: ex.top }));
+  out.push(record({ ev: 'execStart', exec: key, iid: ex.iid, path: ex.path, requestId: ex.requestId, mode: ex.mode, top: ex.top, callerIid: n.caller?.iid ?? null, ordinal: n.ordinal }));
   return ex;
 }
 
@@ -641,6 +654,7 @@ function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boole
           caller: { exec: ex.id, iid: ex.iid, step: c.callerStep, async: c.async },
           startCursor: c.startCursor,
           parentInv: ex.inv,
+          ordinal: c.ordinal,
         },
         out,
       );

@@ -163,7 +163,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     nodes,
     invariants: [],
     checkers: [exactlyOnceChecker({ mode, variant, audit }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash)],
-    done: (view) => quiescent(view, engines),
+    done: quiescence(engines, Math.min(p.recoveryEngines, p.engines)),
     report: (run) => halfmoonReport(run, p.protocol, mode, audit),
   };
 }
@@ -184,24 +184,39 @@ const audit = (run: FinishedRun): AuditSlot[] | null => {
 
 /**
  * The run is over when every request was answered and nothing is left in flight: no execution
- * alive on any function node, and a recovery driver (if any) that completed a round finding
- * nothing new and nothing outstanding, so abandoned async callees were all re-run to the end.
+ * alive on any function node, and a recovery driver (if any) that completed two quiet rounds
+ * (nothing new, nothing outstanding) *after* the system was first seen idle, so an async
+ * invocation logged just before that moment is seen, and re-run if abandoned, before the end.
  */
-function quiescent(view: WorldView, engines: readonly string[]): boolean {
-  const client = view.state('driver') as ClientState | undefined;
-  if (client === undefined || !clientDone(client)) return false;
-  let recoveryEngines = 0;
-  let quiet = false;
-  for (const id of engines) {
-    if (!view.isUp(id)) continue;
-    const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
-    if (rt.execs.size > 0) return false;
-    if (rt.cfg.recovery.enabled) {
-      recoveryEngines++;
-      if (rt.recovery !== null && rt.recovery.quietRounds >= 2) quiet = true;
+function quiescence(engines: readonly string[], recoveryEngines: number): (view: WorldView) => boolean {
+  // Per-run state of the poll: the recovery round counters when the system was first seen idle.
+  let idleSince: Map<string, number> | null = null;
+  return (view) => {
+    const client = view.state('driver') as ClientState | undefined;
+    if (client === undefined || !clientDone(client)) return false;
+    const rounds = new Map<string, number>();
+    for (const id of engines) {
+      if (!view.isUp(id)) continue;
+      const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
+      if (rt.execs.size > 0) {
+        idleSince = null;
+        return false;
+      }
+      if (rt.recovery !== null) rounds.set(id, rt.recovery.rounds);
     }
-  }
-  return quiet || (recoveryEngines === 0 && !engines.some((id) => (view.state(id) as Composed<unknown, RuntimeState> | undefined)?.guest.cfg.recovery.enabled));
+    if (recoveryEngines === 0) return true;
+    // Only a recovery driver that is up can vouch for the log: with all of them down, wait.
+    if (idleSince === null) {
+      idleSince = rounds;
+      return false;
+    }
+    for (const [id, n] of rounds) {
+      const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
+      const before = idleSince.get(id);
+      if (before !== undefined && n >= before + 2 && rt.recovery!.quietRounds >= 2) return true;
+    }
+    return false;
+  };
 }
 
 export const halfmoonSystem: SystemDef<HalfmoonParams> = {

@@ -199,6 +199,8 @@ export class Simulator implements WorldView {
   private doneFlag = false;
   private down = 0;
   private timerGen = 0;
+  /** The id of the message whose fate the network is deciding, when tracing; else -1. */
+  private planMsgId = -1;
   nowUs = 0;
   lastFaultUs = -1;
 
@@ -252,7 +254,9 @@ export class Simulator implements WorldView {
       opts.scenario.network,
       this.decisions,
     );
-    this.net.onFate = (fate, from, to) => this.netFate(fate, from, to, -1);
+    // The message being planned is known only while tracing (planMsgId stays -1 otherwise), so the
+    // trace can tie a drop, duplicate, reorder or delay decided at send time to its message.
+    this.net.onFate = (fate, from, to) => this.netFate(fate, from, to, this.planMsgId);
     this.validateFaults();
   }
 
@@ -479,7 +483,7 @@ export class Simulator implements WorldView {
     } catch (e) {
       if (e instanceof ReplayDivergence || e instanceof StopRun) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      this.violation({ invariant: 'machine-assertion', message: `${n.id} (${n.role}) threw on ${input.type}: ${msg}`, node: n.id });
+      this.violation({ invariant: 'machine-assertion', message: `${n.id} (${n.role}) threw on ${input.type}: ${msg}`, node: n.id }, input);
       return;
     }
     n.state = result.state;
@@ -536,8 +540,9 @@ export class Simulator implements WorldView {
           const to = this.byId.get(e.to);
           if (!to) throw new AssertionFailure(`${n.id} sent to unknown node ${e.to}`);
           const id = this.nextMsgId++;
-          msgIds?.push(id);
+          if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, to.idx, this.nowUs + offset);
+          this.planMsgId = -1;
           for (const t of plan.times) {
             this.queue.push(t, { k: DELIVER, to: to.idx, from: n.idx, msg: e.msg, msgId: id, epoch: plan.epoch });
           }
@@ -562,8 +567,9 @@ export class Simulator implements WorldView {
           const origin = this.requestOrigin.get(e.reqId);
           if (origin === undefined) break; // a reply to a request nobody issued (or a duplicate's twin)
           const id = this.nextMsgId++;
-          msgIds?.push(id);
+          if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, origin, this.nowUs + offset);
+          this.planMsgId = -1;
           for (const t of plan.times) {
             this.queue.push(t, { k: RESPONSE, to: origin, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
           }
@@ -576,8 +582,9 @@ export class Simulator implements WorldView {
           this.requestOrigin.set(e.reqId, n.idx);
           this.appendHistory({ kind: 'call', t: this.nowUs + offset, reqId: e.reqId, client: n.id, node: to.id, body: e.body });
           const id = this.nextMsgId++;
-          msgIds?.push(id);
+          if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, to.idx, this.nowUs + offset);
+          this.planMsgId = -1;
           for (const t of plan.times) {
             this.queue.push(t, { k: REQUEST, to: to.idx, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
           }
@@ -599,6 +606,12 @@ export class Simulator implements WorldView {
     }
   }
 
+  /** Trace only: lists a sent message on its step and names it for the fates the network plans. */
+  private tracePlan(msgIds: number[], id: number): void {
+    msgIds.push(id);
+    this.planMsgId = id;
+  }
+
   private appendHistory(ev: HistoryEvent): void {
     this.historyLog.push(ev);
     if (this.trace) this.trace.write({ type: 'history', ...ev });
@@ -617,12 +630,13 @@ export class Simulator implements WorldView {
     }
   }
 
-  private violation(v: Omit<Violation, 'eventIndex' | 'timeUs'>): void {
+  /** `input`, when given, is the input whose step threw; only the trace records it. */
+  private violation(v: Omit<Violation, 'eventIndex' | 'timeUs'>, input?: Input): void {
     if (this.outcome === 'violation') return;
     const full: Violation = { ...v, eventIndex: this.steps, timeUs: this.nowUs };
     this.violationsFound.push(full);
     this.outcome = 'violation';
-    this.trace?.write({ type: 'violation', ...full });
+    if (this.trace) this.trace.write(input === undefined ? { type: 'violation', ...full } : { type: 'violation', ...full, input });
   }
 
   private traceBoot(n: SimNode): void {

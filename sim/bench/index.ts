@@ -9,6 +9,9 @@ import { realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/rea
 import { buildInstance, runOnce } from '../run.ts';
 import { parseScenario } from '../scenario.ts';
 import { Simulator } from '../simulator.ts';
+import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
+import { toPerfetto } from '../viewer/perfetto.ts';
+import { syntheticTraceLines } from '../viewer/synthetic.ts';
 import { wallNowMs } from '../wallclock.ts';
 
 export interface BenchResult {
@@ -105,6 +108,42 @@ const registerFaultsBench: Bench = {
 };
 
 /**
+ * The viewer's server-side costs on a synthetic run: building the view model from the trace's
+ * lines (what `halfmoon view` does before it serves), and exporting to Perfetto JSON.
+ */
+const viewerBench: Bench = {
+  name: 'viewer-model',
+  description: 'view model and Perfetto export of a synthetic 100,000-step trace (20,000 when quick)',
+  run(quick) {
+    const steps = quick ? 20_000 : 100_000;
+    const lines = syntheticTraceLines({ steps });
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
+    let model: ViewModel | null = null;
+    const buildMs = measure(() => {
+      const b = new ModelBuilder(JSON.parse(lines[0]!) as Record<string, unknown>, 'synthetic.jsonl', null);
+      for (let i = 1; i < lines.length; i++) b.add(JSON.parse(lines[i]!) as Record<string, unknown>, i);
+      model = b.finish();
+    }, 3);
+    const m = model as unknown as ViewModel;
+    let events = 0;
+    const exportMs = measure(() => {
+      events = toPerfetto(m).traceEvents.length;
+    }, 3);
+    return {
+      name: this.name,
+      figures: {
+        steps,
+        traceMB: Math.round(bytes / 1e5) / 10,
+        modelMs: Math.round(buildMs),
+        modelJsonMB: Math.round(JSON.stringify(m).length / 1e5) / 10,
+        perfettoMs: Math.round(exportMs),
+        perfettoEvents: events,
+      },
+    };
+  },
+};
+
+/**
  * Real mode, measured in one run so the figures compare: the platform's floor (a framed TCP round
  * trip between two processes, one synced append) and a register operation on the real runtime
  * (two quorum round trips and a synced put), whose ratio to the floor is the runtime's overhead.
@@ -135,4 +174,4 @@ const realBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, realBench];
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench, realBench];

@@ -12,6 +12,7 @@
 import { AssertionFailure, assert, assertNever, InputError } from '../src/core/assert.ts';
 import type { Ctx, Effect, Input, Machine, NodeId } from '../src/core/contract.ts';
 import { digest, Hash64, strHash32 } from '../src/core/hash.ts';
+import { toDisplayBounded } from '../src/core/json.ts';
 import type { FaultKind, FaultRecord, FinishedRun, HistoryEvent, NodeSpec, SystemInstance, Violation, WorldView } from '../src/core/system.ts';
 import { type DecisionLog, Decisions, type MismatchPolicy, ReplayDivergence } from './decisions.ts';
 import { SimDisk } from './disk.ts';
@@ -51,6 +52,9 @@ type Item =
   | { k: typeof NEMESIS }
   | { k: typeof UNBLOCK; pairs: number[] }
   | { k: typeof LINK_CLEAR; pairs: number[] };
+
+/** Values of one node's state a trace step may hold (larger states are elided). */
+export const TRACE_STATE_VALUES_MAX = 20_000;
 
 const INPUT_CODE: Record<Input['type'], number> = { start: 1, restart: 2, message: 3, timer: 4, client: 5, response: 6 };
 
@@ -504,7 +508,7 @@ export class Simulator implements WorldView {
       if (msgId >= 0) rec.msgId = msgId;
       if (msgIds && msgIds.length) rec.msgIds = msgIds;
       if (this.checks) rec.before = before;
-      if (this.traceStates && n.up) rec.state = n.state;
+      if (this.traceStates && n.up) rec.state = this.traceState(n);
       this.trace.write(rec);
     }
     this.checkInvariants(n);
@@ -639,8 +643,18 @@ export class Simulator implements WorldView {
     if (this.trace) this.trace.write(input === undefined ? { type: 'violation', ...full } : { type: 'violation', ...full, input });
   }
 
+  /**
+   * The state a trace records for a node: its machine's `traceView` if it has one, else the whole
+   * state, elided beyond TRACE_STATE_VALUES_MAX values so a trace stays proportional to the run.
+   */
+  private traceState(n: SimNode): unknown {
+    const v = n.machine.traceView ? n.machine.traceView(n.state) : n.state;
+    const shown = toDisplayBounded(v, TRACE_STATE_VALUES_MAX);
+    return shown === null ? { $elided: `state of more than ${TRACE_STATE_VALUES_MAX} values` } : shown;
+  }
+
   private traceBoot(n: SimNode): void {
-    if (this.trace && this.traceStates) this.trace.write({ type: 'boot', t: this.nowUs, node: n.id, state: n.state });
+    if (this.trace && this.traceStates) this.trace.write({ type: 'boot', t: this.nowUs, node: n.id, state: this.traceState(n) });
   }
 
   private netFate(fate: NetFate | 'stale' | 'down', from: number, to: number, msgId: number): void {

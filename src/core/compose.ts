@@ -48,6 +48,7 @@ export function compose<HC, HS, GC, GS>(
 
   return {
     role: opts.role,
+    traceView: (s) => ({ host: host.traceView ? host.traceView(s.host) : s.host, guest: guest.traceView ? guest.traceView(s.guest) : s.guest }),
     init: (cfg, self) => ({ host: host.init(cfg.host, self), guest: guest.init(cfg.guest, self) }),
     recover: (cfg, self, disk) => ({
       host: host.recover(cfg.host, self, subDisk(disk, 'h/')),

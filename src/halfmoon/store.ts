@@ -86,6 +86,7 @@ export const storeMachine: Machine<StoreConfig, StoreState, StoreMsg, never, nev
     for (const [name, value] of cfg.initial) rows.set(name, { value, version: VERSION_ZERO });
     return { cfg, rows, past: new Map(), waiting: new Map(), timerSeq: 0, gets: 0, puts: 0, condUpdates: 0 };
   },
+  traceView: (s) => ({ rows: s.rows.size, gets: s.gets, puts: s.puts, condUpdates: s.condUpdates, waiting: s.waiting.size }),
   // The store is durable and never crashes in the spec's model; a restart keeps nothing volatile.
   recover(cfg, self) {
     return storeMachine.init(cfg, self);

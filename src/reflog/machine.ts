@@ -196,6 +196,7 @@ type Eff = Effect<RefLogMsg>;
 /** The log node. */
 export const refLogMachine: Machine<RefLogConfig, RefLogState, RefLogMsg> = {
   role: 'reflog',
+  traceView: (s) => ({ next: s.next, slots: s.slots.length, recent: s.slots.slice(-5), trimPoint: s.trimPoint, delayed: s.delayed.size }),
   init: (cfg) => ({ cfg, next: cfg.seqBase + 1n, slots: [], streams: new Map(), trimPoint: new Map(), delayed: new Map(), timerSeq: 0 }),
   recover: (cfg) => ({ cfg, next: cfg.seqBase + 1n, slots: [], streams: new Map(), trimPoint: new Map(), delayed: new Map(), timerSeq: 0 }),
   step(s, input) {

@@ -90,7 +90,18 @@ function normalizer(history: readonly HistoryEvent[]) {
   };
 }
 
+/** Parsed histories, per history array: the checkers and the reports share one pass. */
+const parsedCache = new WeakMap<readonly HistoryEvent[], Parsed>();
+
 function parse(history: readonly HistoryEvent[]): Parsed {
+  const cached = parsedCache.get(history);
+  if (cached) return cached;
+  const p = parseUncached(history);
+  parsedCache.set(history, p);
+  return p;
+}
+
+function parseUncached(history: readonly HistoryEvent[]): Parsed {
   const p: Parsed = { starts: new Map(), ends: new Map(), ops: new Map(), execsByPath: new Map(), logs: [], store: [], responses: new Map() };
   const norm = normalizer(history);
   for (const h0 of history) {
@@ -150,7 +161,12 @@ function show(v: Json | undefined): string {
 }
 
 function opSig(o: OpEv): string {
-  return `${o.kind} ${o.table ?? ''}/${o.key ?? ''} ${show(o.value)}`;
+  return `${o.kind} ${o.table ?? ''}/${o.key ?? ''} ${JSON.stringify(o.value)}`;
+}
+
+function showSig(sig: string | undefined): string {
+  if (sig === undefined) return '(nothing)';
+  return sig.length > 90 ? sig.slice(0, 87) + '...' : sig;
 }
 
 function asVersion(x: unknown, iid: string): Version {
@@ -186,7 +202,10 @@ function completing(p: Parsed): Map<string, string> {
 }
 
 export interface ExactlyOnceOptions {
+  /** The run's protocol; under switching, instances carry their own modes (execStart). */
   readonly mode: Mode;
+  /** The mode whose read path sees the final state (default `mode`; TRANS reads the base row). */
+  readonly finalMode?: (run: FinishedRun) => Mode;
   readonly variant: string | null;
   /** The log's final audit (ground truth); without it the checker uses the observed outcomes. */
   readonly audit?: (run: FinishedRun) => readonly AuditSlot[] | null;
@@ -237,7 +256,18 @@ function logView(run: FinishedRun, p: Parsed, opts: ExactlyOnceOptions): LogView
   return { versions, dones, held, fromAudit: audit !== null };
 }
 
+/** Verdicts per finished run: the checker and the report ask once each. */
+const verdictCache = new WeakMap<FinishedRun, Violation[]>();
+
 export function checkExactlyOnce(run: FinishedRun, opts: ExactlyOnceOptions): Violation[] {
+  const cached = verdictCache.get(run);
+  if (cached) return cached;
+  const v = checkExactlyOnceUncached(run, opts);
+  verdictCache.set(run, v);
+  return v;
+}
+
+function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): Violation[] {
   const p = parse(run.history);
   const v: Violation[] = [];
   const fail = (invariant: string, message: string) => {
@@ -258,7 +288,7 @@ export function checkExactlyOnce(run: FinishedRun, opts: ExactlyOnceOptions): Vi
         const mine = (p.ops.get(ex) ?? []).map(opSig);
         for (let i = 0; i < mine.length; i++) {
           if (i >= canonical.length || mine[i] !== canonical[i]) {
-            fail('C2-replay', `${path}: execution ${ex} issued operation ${i} as ${mine[i]}, the completing execution ${winner} as ${canonical[i] ?? '(nothing)'}`);
+            fail('C2-replay', `${path}: execution ${ex} issued operation ${i} as ${showSig(mine[i])}, the completing execution ${winner} as ${showSig(canonical[i])}`);
             break;
           }
         }
@@ -301,7 +331,7 @@ export function checkExactlyOnce(run: FinishedRun, opts: ExactlyOnceOptions): Vi
   // ---- C1: final state through the final mode's read path.
   const store = run.view.state('store') as StoreState | undefined;
   if (store && !run.truncated) {
-    const hmrStyle = opts.mode === 'HMR';
+    const hmrStyle = (opts.finalMode ? opts.finalMode(run) : opts.mode) === 'HMR';
     // The latest version record per key (PostWrite or Marker), for HM-R's read path.
     const latest = new Map<string, { seq: bigint; version: bigint }>();
     for (const [k, l] of lv.versions) if (l.length > 0) latest.set(k, l[l.length - 1]!);
@@ -344,7 +374,8 @@ export function checkExactlyOnce(run: FinishedRun, opts: ExactlyOnceOptions): Vi
     }
     versions.set(id, mine);
     const w = writeAt.get(`${path}|${ordinal}`);
-    if (comp.has(path) && w === undefined && !(opts.mode === 'HMW' || opts.mode === 'UNSAFE')) {
+    const pathMode = comp.has(path) ? p.starts.get(comp.get(path)!)!.mode : opts.mode;
+    if (comp.has(path) && w === undefined && !(pathMode === 'HMW' || pathMode === 'UNSAFE')) {
       // A logged write applied by an execution whose instance never committed it.
       fail('C3-double-apply', `store write ${e.row} by ${path} op ${ordinal} belongs to no committed write of the completing execution`);
     }
@@ -357,8 +388,13 @@ export function checkExactlyOnce(run: FinishedRun, opts: ExactlyOnceOptions): Vi
   }
 
   // ---- C4: one completion per request; one InvokeResult content per path.
-  const tops = new Map<string, string>(); // requestId -> top-level iids (may be several under random ids)
-  for (const st of p.starts.values()) if (st.top) tops.set(st.iid, st.requestId);
+  const tops = new Map<string, string>(); // top-level iid -> requestId (several iids under random ids)
+  const topMode = new Map<string, Mode>();
+  for (const st of p.starts.values()) {
+    if (!st.top) continue;
+    tops.set(st.iid, st.requestId);
+    topMode.set(st.requestId, st.mode);
+  }
   const dones = new Map<string, string[]>();
   for (const [iid, outs] of lv.dones) {
     const rq = tops.get(iid);
@@ -377,18 +413,19 @@ export function checkExactlyOnce(run: FinishedRun, opts: ExactlyOnceOptions): Vi
       s.add(JSON.stringify(l.rec.output));
     }
   }
-  const calls = callsAndReturns(run.history);
+  const calls = callsAndReturns(run.history).filter((c) => !isCoordinatorRequest(c.reqId));
   for (const c of calls) {
     const d = dones.get(c.reqId) ?? [];
     if (c.ret === Infinity) continue; // liveness judges requests that never finished
     if (d.length === 0) fail('C4-one-completion', `request ${c.reqId} was answered but no Done record was logged`);
-    else if (opts.mode !== 'BOKI' && d.length > 1) fail('C4-one-completion', `request ${c.reqId} has ${d.length} successful Done records`);
+    else if (topMode.get(c.reqId) !== 'BOKI' && d.length > 1) fail('C4-one-completion', `request ${c.reqId} has ${d.length} successful Done records`);
     else if (new Set(d).size > 1) fail('C4-one-completion', `request ${c.reqId} has Done records with different outputs`);
   }
   for (const [id, s] of invokeResults) if (s.size > 1) fail('C4-one-completion', `invocation slot ${id} holds ${s.size} different InvokeResult contents`);
 
   // ---- C5: stable client output.
   for (const [reqId, rs] of p.responses) {
+    if (isCoordinatorRequest(reqId)) continue;
     const oks = rs.filter((r) => r.ok);
     const outs = new Set(oks.map((r) => JSON.stringify(r.output)));
     if (outs.size > 1) fail('C5-stable-output', `request ${reqId} got ${outs.size} different outputs across responses`);
@@ -433,7 +470,8 @@ function checkReads(
     for (const o of p.ops.get(ex) ?? []) {
       if (o.kind !== 'read' || o.note.witness === undefined) continue;
       const key = `${o.table}/${o.key}`;
-      if (opts.mode === 'HMR' && typeof o.note.witness === 'bigint') {
+      // A seqnum witness is an HM-R read (the PostWrite or Marker it resolved); a version is a base-row read.
+      if (typeof o.note.witness === 'bigint') {
         const wseq = o.note.witness;
         const cursor = o.note.cursor ?? 0n;
         if (wseq !== 0n && hmrSeqValue.has(wseq) && JSON.stringify(hmrSeqValue.get(wseq)) !== JSON.stringify(o.value)) {
@@ -489,9 +527,14 @@ function walkProgramOrder(p: Parsed, comp: Map<string, string>, path: string, ow
     if (!mine || o.note.witness === undefined || o.note.witness === null) continue;
     const wpos = typeof o.note.witness === 'bigint' ? { s: o.note.witness, w: 0, iid: '' } : (o.note.witness as Version);
     // Compare on the seqnum component; ties within one cursor are ordered by the write counter.
-    const below = wpos.s < mine.s || (wpos.s === mine.s && wpos.w < mine.w && opts.mode !== 'HMR');
+    const below = wpos.s < mine.s || (wpos.s === mine.s && wpos.w < mine.w && typeof o.note.witness !== 'bigint');
     if (below) fail('C6-program-order', `${path} op ${o.ordinal}: read ${key} saw ${vstr(wpos)}, older than this request's own earlier write at ${vstr(mine)}`);
   }
+}
+
+/** The switching coordinator's drain and reconcile requests are not workflow requests. */
+export function isCoordinatorRequest(reqId: string): boolean {
+  return reqId.startsWith('coord:');
 }
 
 export function exactlyOnceChecker(opts: ExactlyOnceOptions): Checker {
@@ -538,7 +581,18 @@ export interface RequestAccounting {
   readonly writes: number;
 }
 
+const accountingCache = new WeakMap<readonly HistoryEvent[], Map<string, RequestAccounting>>();
+
 export function accounting(history: readonly HistoryEvent[], mode: Mode): Map<string, RequestAccounting> {
+  const cached = accountingCache.get(history);
+  if (cached) return cached;
+  const a = accountingUncached(history, mode);
+  accountingCache.set(history, a);
+  return a;
+}
+
+function accountingUncached(history: readonly HistoryEvent[], mode: Mode): Map<string, RequestAccounting> {
+  void mode; // formulas use each instance's own mode
   const p = parse(history);
   const comp = completing(p);
   const counts = new Map<string, Counts>();
@@ -630,20 +684,24 @@ export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?:
       // P4 asymmetry: HM-R appends nothing during a read, HM-W nothing during a write.
       for (const l of p.logs) {
         if (!APPENDS.has(l.op) || l.stage !== 'op') continue;
-        if (opts.mode === 'HMR' && l.opKind === 'read') v.push({ invariant: 'P4-asymmetry', message: `HM-R appended ${l.rec?.kind} during a read (${l.path})` });
-        if (opts.mode === 'HMW' && l.opKind === 'write') v.push({ invariant: 'P4-asymmetry', message: `HM-W appended ${l.rec?.kind} during a write (${l.path})` });
+        const m = p.starts.get(l.exec)?.mode ?? opts.mode;
+        if (m === 'HMR' && l.opKind === 'read') v.push({ invariant: 'P4-asymmetry', message: `HM-R appended ${l.rec?.kind} during a read (${l.path})` });
+        if (m === 'HMW' && l.opKind === 'write') v.push({ invariant: 'P4-asymmetry', message: `HM-W appended ${l.rec?.kind} during a write (${l.path})` });
         if (v.length > 10) return v;
       }
+      const reqMode = new Map<string, Mode>();
+      for (const st of p.starts.values()) if (st.top) reqMode.set(st.requestId, st.mode);
       for (const a of acc.values()) {
         if (a.expected < 0) continue; // never completed: liveness judges it
+        const mode = reqMode.get(a.requestId) ?? opts.mode;
         if (opts.exact && a.counts.appends !== a.expected) {
-          v.push({ invariant: 'P1-exact-counts', message: `request ${a.requestId}: ${a.counts.appends} records appended, the ${opts.mode} formula gives ${a.expected}` });
+          v.push({ invariant: 'P1-exact-counts', message: `request ${a.requestId}: ${a.counts.appends} records appended, the ${mode} formula gives ${a.expected}` });
         }
         const held = lv.fromAudit ? (heldBy.get(a.requestId) ?? 0) : a.counts.appends;
-        if (!opts.exact && opts.mode !== 'BOKI' && held > a.expected) {
-          v.push({ invariant: 'P2-fault-bound', message: `request ${a.requestId}: the log holds ${held} of its records, above the ${opts.mode} formula's ${a.expected}` });
+        if (!opts.exact && mode !== 'BOKI' && held > a.expected) {
+          v.push({ invariant: 'P2-fault-bound', message: `request ${a.requestId}: the log holds ${held} of its records, above the ${mode} formula's ${a.expected}` });
         }
-        if ((opts.mode === 'HMR' && a.loggedOps > a.writes) || (opts.mode === 'HMW' && a.loggedOps > a.reads)) {
+        if ((mode === 'HMR' && a.loggedOps > a.writes) || (mode === 'HMW' && a.loggedOps > a.reads)) {
           v.push({ invariant: 'P5-optimal-count', message: `request ${a.requestId}: ${a.loggedOps} logged data operations` });
         }
         if (v.length > 10) return v;
@@ -656,9 +714,9 @@ export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?:
 // ---------------------------------------------------------------------------------------------
 // The run report (`halfmoon run --json` fields of issue 4)
 
-export function halfmoonReport(run: FinishedRun, protocol: string, mode: Mode, audit?: ExactlyOnceOptions['audit']): Record<string, unknown> {
+export function halfmoonReport(run: FinishedRun, protocol: string, mode: Mode, audit?: ExactlyOnceOptions['audit'], finalMode?: ExactlyOnceOptions['finalMode']): Record<string, unknown> {
   const acc = accounting(run.history, mode);
-  const calls = callsAndReturns(run.history);
+  const calls = callsAndReturns(run.history).filter((c) => !isCoordinatorRequest(c.reqId));
   const done = calls.filter((c) => c.ret !== Infinity);
   const lat = done.map((c) => c.ret - c.call).sort((a, b) => a - b);
   const q = (f: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))]! : 0);
@@ -675,7 +733,7 @@ export function halfmoonReport(run: FinishedRun, protocol: string, mode: Mode, a
     storeWrites += a.counts.storeWrites;
   }
   const n = Math.max(1, done.length);
-  const eo = checkExactlyOnce(run, { mode, variant: null, ...(audit ? { audit } : {}) });
+  const eo = checkExactlyOnce(run, { mode, variant: null, ...(audit ? { audit } : {}), ...(finalMode ? { finalMode } : {}) });
   return {
     protocol,
     requests: done.length,

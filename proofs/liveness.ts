@@ -42,7 +42,13 @@ export function callsAndReturns(history: readonly HistoryEvent[]): CallRet[] {
  * `extraFaults` adds faults the simulator does not inject itself (function crashes a runtime
  * injects through ctx.maybe): the time of the last one, or -1.
  */
-export function livenessChecker(boundUs: number, name = 'liveness', extraFaults?: (history: readonly HistoryEvent[]) => number): Checker {
+export function livenessChecker(
+  boundUs: number,
+  name = 'liveness',
+  extraFaults?: (history: readonly HistoryEvent[]) => number,
+  /** Calls that are not client operations (a coordinator's own queries, retried under new ids). */
+  ignore?: (reqId: string) => boolean,
+): Checker {
   return {
     name,
     check(run: FinishedRun): Violation[] {
@@ -52,6 +58,7 @@ export function livenessChecker(boundUs: number, name = 'liveness', extraFaults?
       // With an empty event queue nothing can happen any more: a pending operation never completes.
       const horizon = run.quiescent ? Infinity : run.endUs;
       for (const op of callsAndReturns(run.history)) {
+        if (ignore?.(op.reqId)) continue;
         const deadline = Math.max(op.call, tf) + boundUs;
         if (op.ret === Infinity ? deadline <= horizon : op.ret > deadline) {
           return [

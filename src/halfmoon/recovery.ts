@@ -49,27 +49,47 @@ export interface RecoveryState {
   sawNew: boolean;
   /** Rounds completed since start (quiescence counts rounds after the system went idle). */
   rounds: number;
+  /** Coordinator drain queries waiting for a full round (every entry checked, not only due ones). */
+  drainWaiters: { reqId: string; modes: readonly Mode[] }[];
+  /** The running round checks every entry (it answers drain queries). */
+  full: boolean;
 }
 
 /** Async invocations tracked at once, at most. */
 export const RECOVERY_ENTRIES_MAX = 1_000_000;
 
 export function freshRecovery(): RecoveryState {
-  return { phase: 'begin', scanFrom: 0n, entries: new Map(), queue: [], checkFrom: 0n, startedUs: 0, respawned: 0, quietRounds: 0, sawNew: false, rounds: 0 };
+  return { phase: 'begin', scanFrom: 0n, entries: new Map(), queue: [], checkFrom: 0n, startedUs: 0, respawned: 0, quietRounds: 0, sawNew: false, rounds: 0, drainWaiters: [], full: false };
 }
 
 export interface RecoveryIo {
   log(call: LogCall): void;
   respawn(e: AsyncEntry): void;
   rearm(): void;
+  /** Answers a drain query: how many async invocations of these modes are unfinished. */
+  answerDrain(reqId: string, pending: number): void;
+}
+
+/**
+ * A drain query (switching coordinator): answered after the next full round, which scans the
+ * INTENT stream to its tail and checks every tracked invocation for completion.
+ */
+export function recoveryDrain(r: RecoveryState, reqId: string, modes: readonly Mode[], nowUs: number, intentTag: bigint, io: RecoveryIo): void {
+  r.drainWaiters.push({ reqId, modes });
+  if (r.phase === 'idle') startRound(r, nowUs, intentTag, io, true);
 }
 
 /** Starts a round (on the recovery timer). */
 export function recoveryTick(r: RecoveryState, nowUs: number, intentTag: bigint, io: RecoveryIo): void {
   if (r.phase !== 'idle') return;
+  startRound(r, nowUs, intentTag, io, r.drainWaiters.length > 0);
+}
+
+function startRound(r: RecoveryState, nowUs: number, intentTag: bigint, io: RecoveryIo, full: boolean): void {
   r.phase = 'scan';
   r.startedUs = nowUs;
   r.sawNew = false;
+  r.full = full;
   io.log({ op: 'readNext', tag: intentTag, minSeq: r.scanFrom });
 }
 
@@ -96,10 +116,10 @@ export function recoveryAnswer(r: RecoveryState, rep: LogReply, tags: TagScheme,
         return;
       }
       r.queue = [];
-      for (const [id, e] of r.entries) if (r.startedUs - e.firstSeenUs >= afterUs * (e.respawns + 1)) r.queue.push(id);
+      for (const [id, e] of r.entries) if (r.full || due(r, e, afterUs)) r.queue.push(id);
       r.phase = 'check';
       r.checkFrom = 0n;
-      return nextCheck(r, tags, io);
+      return nextCheck(r, tags, io, afterUs);
     }
     case 'check': {
       const id = r.queue[0]!;
@@ -108,12 +128,12 @@ export function recoveryAnswer(r: RecoveryState, rep: LogReply, tags: TagScheme,
         // BokiFlow: the callee's own stream holds its Done marker once it completed.
         if (rep.code === 'READ_OK') {
           const env = decodeRecord(rep.record.data);
-          if (env && env.marker && env.rec.kind === 'Done' && env.rec.iid === e.calleeIid) return finishCheck(r, id, true, tags, io);
+          if (env && env.marker && env.rec.kind === 'Done' && env.rec.iid === e.calleeIid) return finishCheck(r, id, true, tags, io, afterUs);
           r.checkFrom = rep.record.seqnum + 1n;
           io.log({ op: 'readNext', tag: stepTag(tags, e.calleeIid), minSeq: r.checkFrom });
           return;
         }
-        return finishCheck(r, id, false, tags, io);
+        return finishCheck(r, id, false, tags, io, afterUs);
       }
       // Halfmoon: the callee overwrote the caller's PreInvoke slot with its InvokeResult.
       let done = false;
@@ -121,19 +141,33 @@ export function recoveryAnswer(r: RecoveryState, rep: LogReply, tags: TagScheme,
         const env = decodeRecord(rep.record.data);
         done = env !== null && env.rec.kind === 'InvokeResult';
       }
-      return finishCheck(r, id, done, tags, io);
+      return finishCheck(r, id, done, tags, io, afterUs);
     }
     case 'idle':
       return;
   }
 }
 
-function nextCheck(r: RecoveryState, tags: TagScheme, io: RecoveryIo): void {
+function due(r: RecoveryState, e: AsyncEntry, afterUs: number): boolean {
+  return r.startedUs - e.firstSeenUs >= afterUs * (e.respawns + 1);
+}
+
+function nextCheck(r: RecoveryState, tags: TagScheme, io: RecoveryIo, afterUs: number): void {
   const id = r.queue[0];
   if (id === undefined) {
     r.phase = 'idle';
     r.quietRounds = !r.sawNew && r.entries.size === 0 ? r.quietRounds + 1 : 0;
     r.rounds++;
+    if (r.full) {
+      // Only waiters that were queued before this round began are answered by it.
+      const waiters = r.drainWaiters;
+      r.drainWaiters = [];
+      for (const w of waiters) {
+        let pending = 0;
+        for (const e of r.entries.values()) if (w.modes.includes(e.mode)) pending++;
+        io.answerDrain(w.reqId, pending);
+      }
+    }
     io.rearm();
     return;
   }
@@ -143,16 +177,16 @@ function nextCheck(r: RecoveryState, tags: TagScheme, io: RecoveryIo): void {
   else io.log({ op: 'readNext', tag: stepTag(tags, e.callerIid), minSeq: e.seq });
 }
 
-function finishCheck(r: RecoveryState, id: string, done: boolean, tags: TagScheme, io: RecoveryIo): void {
+function finishCheck(r: RecoveryState, id: string, done: boolean, tags: TagScheme, io: RecoveryIo, afterUs: number): void {
   r.queue.shift();
   const e = r.entries.get(id)!;
   if (done) {
     r.entries.delete(id);
     r.sawNew = true; // something settled this round; wait for a round that finds nothing
-  } else {
+  } else if (due(r, e, afterUs)) {
     e.respawns++;
     r.respawned++;
     io.respawn(e);
   }
-  nextCheck(r, tags, io);
+  nextCheck(r, tags, io, afterUs);
 }

@@ -22,10 +22,11 @@ import { record, reply, request, send, setTimer } from '../core/contract.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { type FunctionRegistry, runFunction, type UserOp } from './program.ts';
 import { rulesFor } from './protocols.ts';
-import { decodeRecord, intentTag, type Json, type Mode, type StepRecord, type TagScheme } from './records.ts';
+import { decodeRecord, type Envelope, intentTag, type Json, type Mode, rowKeyOf, type StepRecord, type TagScheme } from './records.ts';
 import { AbortExec, catchUp, type ChildResult, type ChildSpec, type Loaded, type Micro, MicroSuspend, OpIO, type OpNote, type ProtocolEnv, type Scratch } from './steps.ts';
 import type { StoreMsg, StoreRep } from './store.ts';
-import { freshRecovery, recoveryAnswer, type RecoveryConfig, type RecoveryIo, type RecoveryState, recoveryTick } from './recovery.ts';
+import { freshRecovery, recoveryAnswer, type RecoveryConfig, recoveryDrain, type RecoveryIo, type RecoveryState, recoveryTick } from './recovery.ts';
+import { reconcileKey } from './reconcile.ts';
 
 export interface RuntimeConfig {
   readonly workload: string;
@@ -49,7 +50,20 @@ export interface WfRequest {
   readonly mode: Mode;
 }
 
-export type WfReply = { readonly ok: true; readonly output: Json } | { readonly ok: false; readonly error: string };
+/** Requests of the switching coordinator (switching.ts) to a function node. */
+export type CoordRequest =
+  /** How many async invocations in these modes are unfinished (answered by a recovery driver). */
+  | { readonly coord: 'drain'; readonly modes: readonly Mode[] }
+  /** Reconcile every key an HM-W write left newer than its key stream (W -> R). */
+  | { readonly coord: 'reconcile'; readonly parallelism: number };
+
+/**
+ * The answer to a workflow request: its output, and the read and write counts of the top-level
+ * function (the switching controller weighs the read ratio with them).
+ */
+export type WfReply =
+  | { readonly ok: true; readonly output: Json; readonly reads?: number; readonly writes?: number }
+  | { readonly ok: false; readonly error: string };
 
 /** History events the runtime records (see proofs/exactly-once.ts). */
 export type RuntimeEvent =
@@ -124,7 +138,10 @@ export interface RecSummary {
 /** The summary of a record's payload the checkers use (values left out, outputs kept). */
 export function summarizeData(data: string): RecSummary | null {
   const env = decodeRecord(data);
-  if (env === null) return null;
+  return env === null ? null : summarizeEnv(env);
+}
+
+export function summarizeEnv(env: Envelope): RecSummary {
   const r = env.rec;
   return {
     kind: r.kind,
@@ -139,7 +156,7 @@ export function summarizeData(data: string): RecSummary | null {
   };
 }
 
-type Stage = 'begin' | 'catchup' | 'start' | 'run' | 'op' | 'finish' | 'end' | 'over';
+type Stage = 'begin' | 'catchup' | 'start' | 'run' | 'op' | 'finish' | 'end' | 'system' | 'over';
 
 export interface Exec {
   readonly id: number;
@@ -174,6 +191,20 @@ export interface Exec {
   /** Request id (log/store) or "child:<id>" the execution waits on, or null. */
   pending: string | null;
   output: Json;
+  /** A system execution (the reconciler) instead of a workflow instance. */
+  readonly system: SystemTask | null;
+}
+
+/** System work run as executions: the reconciler's base-row scan, and one key's reconciliation. */
+export type SystemTask = { readonly kind: 'scan'; readonly job: number } | { readonly kind: 'key'; readonly job: number; readonly row: string };
+
+interface ReconcileJob {
+  readonly reqId: string;
+  readonly parallelism: number;
+  rows: string[];
+  next: number;
+  active: number;
+  markers: number;
 }
 
 export interface RuntimeState {
@@ -186,6 +217,8 @@ export interface RuntimeState {
   /** Outstanding log/store request -> execution id (-1: nobody waits; -2: the recovery driver). */
   waiting: Map<string, { exec: number; micro: Micro }>;
   recovery: RecoveryState | null;
+  jobs: Map<number, ReconcileJob>;
+  nextJob: number;
 }
 
 const RECOVERY_EXEC = -2;
@@ -225,7 +258,7 @@ function env(cfg: RuntimeConfig): ProtocolEnv {
 }
 
 function fresh(cfg: RuntimeConfig): RuntimeState {
-  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null };
+  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null, jobs: new Map(), nextJob: 0 };
 }
 
 function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
@@ -246,7 +279,12 @@ function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
       advance(s, child, ctx, out);
     },
     rearm() {
-      out.push(setTimer('recovery', s.cfg.recovery.intervalUs));
+      // A drain query that arrived during a partial round gets a full round right away.
+      const waiting = (s.recovery?.drainWaiters.length ?? 0) > 0;
+      out.push(setTimer('recovery', waiting ? 1 : s.cfg.recovery.intervalUs));
+    },
+    answerDrain(reqId, pending) {
+      out.push(reply(reqId, { ok: true, output: { pending } }));
     },
   };
 }
@@ -269,7 +307,12 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
         }
         break;
       case 'client': {
-        const req = input.body as WfRequest;
+        const body = input.body as WfRequest | CoordRequest;
+        if ('coord' in body) {
+          coordRequest(s, input.reqId, body, ctx, out);
+          break;
+        }
+        const req = body;
         if (s.execs.size >= EXECS_MAX) {
           out.push(reply(input.reqId, { ok: false, error: 'overloaded' }));
           break;
@@ -302,7 +345,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
               code: rep.code,
               seq: rep.code === 'APPEND_OK' ? rep.seqnum : rep.code === 'READ_OK' ? rep.record.seqnum : null,
               tags: 'tags' in call ? call.tags : 'tag' in call ? [call.tag] : [],
-              rec: 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarizeData(call.data) : null,
+              rec: w.micro.env !== undefined ? summarizeEnv(w.micro.env) : 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarizeData(call.data) : null,
               stage: ex.stage,
               opKind: ex.op?.op.kind ?? null,
             }),
@@ -345,6 +388,7 @@ interface NewExec {
   parentInv: string | null;
   /** A callee's invoke ordinal in its caller (-1 for top-level). */
   ordinal: number;
+  system?: SystemTask;
 }
 
 function newExec(s: RuntimeState, ctx: Ctx, n: NewExec, out: Eff[]): Exec {
@@ -380,8 +424,10 @@ function newExec(s: RuntimeState, ctx: Ctx, n: NewExec, out: Eff[]): Exec {
     op: null,
     pending: null,
     output: null,
+    system: n.system ?? null,
   };
   s.execs.set(id, ex);
+  if (ex.system !== null) return ex; // system work is not a workflow instance: nothing to record
   out.push(record({ ev: 'execStart', exec: key, iid: ex.iid, path: ex.path, requestId: ex.requestId, mode: ex.mode, top: ex.top, callerIid: n.caller?.iid ?? null, ordinal: n.ordinal }));
   return ex;
 }
@@ -493,6 +539,15 @@ function runProgram(io: OpIO, x: Scratch, ex: Exec): Json {
       io.log({ op: 'end' });
       return null;
     }
+    case 'system': {
+      const t = ex.system!;
+      if (t.kind === 'scan') {
+        const r = io.store({ op: 'scanBase', minS: 0n });
+        return r.op === 'scanBase' ? [...r.rows] : [];
+      }
+      const { table, key } = rowKeyOf(t.row);
+      return reconcileKey(io, x.env.tags, table, key, `reconciler:${ex.key}`).markers;
+    }
     case 'run':
     case 'over':
       throw new Error(`no program for stage ${ex.stage}`);
@@ -505,7 +560,11 @@ function runProgram(io: OpIO, x: Scratch, ex: Exec): Json {
 function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx: Ctx, out: Eff[]): boolean {
   switch (ex.stage) {
     case 'begin':
-      ex.stage = 'catchup';
+      ex.stage = ex.system !== null ? 'system' : 'catchup';
+      return true;
+    case 'system':
+      ex.stage = 'end';
+      systemDone(s, ex.system!, result, ctx, out);
       return true;
     case 'catchup':
       if (ex.top && ex.doneOutput !== null) {
@@ -547,7 +606,7 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
     }
     case 'finish': {
       if (ex.top) {
-        if (ex.reqId !== null) out.push(reply(ex.reqId, { ok: true, output: ex.output }));
+        if (ex.reqId !== null) out.push(reply(ex.reqId, { ok: true, output: ex.output, ...opCounts(ex) }));
       } else if (ex.caller && !ex.caller.async) {
         const parent = s.execs.get(ex.caller.exec);
         const res: ChildResult = { output: ex.output, cursor: ex.c, cw: ex.w };
@@ -576,7 +635,18 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
   }
 }
 
+function opCounts(ex: Exec): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const o of ex.ops) {
+    if (o.kind === 'read') reads++;
+    else if (o.kind === 'write') writes++;
+  }
+  return { reads, writes };
+}
+
 function end(ex: Exec, out: Eff[], outcome: 'done' | 'aborted' | 'crashed' | 'fatal', reason: string | null, replayedDone: boolean): void {
+  if (ex.system !== null) return;
   out.push(record({ ev: 'execEnd', exec: ex.key, iid: ex.iid, path: ex.path, requestId: ex.requestId, outcome, output: outcome === 'done' ? ex.output : null, reason, top: ex.top, replayedDone }));
 }
 
@@ -594,6 +664,56 @@ function kill(s: RuntimeState, ex: Exec, ctx: Ctx, out: Eff[], outcome: 'aborted
   if (ex.caller && !ex.caller.async) {
     const parent = s.execs.get(ex.caller.exec);
     if (parent && parent.pending === `child:${ex.id}`) kill(s, parent, ctx, out, 'aborted', `callee ${ex.iid} failed: ${reason}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The switching coordinator's requests
+
+function coordRequest(s: RuntimeState, reqId: string, req: CoordRequest, ctx: Ctx, out: Eff[]): void {
+  switch (req.coord) {
+    case 'drain':
+      if (s.recovery === null) {
+        out.push(reply(reqId, { ok: false, error: 'no recovery driver on this node' }));
+        return;
+      }
+      recoveryDrain(s.recovery, reqId, req.modes, ctx.nowUs, env(s.cfg).intentTag, recoveryIo(s, ctx, out));
+      return;
+    case 'reconcile': {
+      const job = s.nextJob++;
+      s.jobs.set(job, { reqId, parallelism: Math.max(1, req.parallelism), rows: [], next: 0, active: 1, markers: 0 });
+      advance(s, systemExec(s, ctx, { kind: 'scan', job }, out), ctx, out);
+      return;
+    }
+    default:
+      assertNever(req, 'coordinator request');
+  }
+}
+
+function systemExec(s: RuntimeState, ctx: Ctx, task: SystemTask, out: Eff[]): Exec {
+  return newExec(
+    s,
+    ctx,
+    { iid: 'reconciler', path: 'sys:reconcile', requestId: 'sys:reconcile', reqId: null, fn: '', input: null, mode: 'TRANS', caller: null, startCursor: 0n, parentInv: null, ordinal: -1, system: task },
+    out,
+  );
+}
+
+/** A system execution finished: feed the job (start more key reconciliations, or answer). */
+function systemDone(s: RuntimeState, task: SystemTask, result: Json, ctx: Ctx, out: Eff[]): void {
+  const job = s.jobs.get(task.job);
+  if (!job) return;
+  job.active--;
+  if (task.kind === 'scan') job.rows = (result as string[]) ?? [];
+  else job.markers += typeof result === 'number' ? result : 0;
+  while (job.active < job.parallelism && job.next < job.rows.length) {
+    const row = job.rows[job.next++]!;
+    job.active++;
+    advance(s, systemExec(s, ctx, { kind: 'key', job: task.job, row }, out), ctx, out);
+  }
+  if (job.active === 0 && job.next >= job.rows.length) {
+    s.jobs.delete(task.job);
+    out.push(reply(job.reqId, { ok: true, output: { keys: job.rows.length, markers: job.markers } }));
   }
 }
 

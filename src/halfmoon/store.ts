@@ -35,7 +35,10 @@ export type StoreReq =
   | { readonly op: 'get'; readonly row: string }
   | { readonly op: 'put'; readonly row: string; readonly value: Json }
   | { readonly op: 'condUpdate'; readonly row: string; readonly value: Json; readonly version: Version }
-  /** Rows whose name starts with prefix and whose version is at least `minS` (the reconciler's scan). */
+  /**
+   * The reconciler's scan: base rows last written by an HM-W write (write counter >= 1; mirrors,
+   * transitional and Boki writes use 0) whose version is at least `minS`.
+   */
   | { readonly op: 'scanBase'; readonly minS: bigint };
 
 export type StoreRep =
@@ -168,7 +171,7 @@ function apply(s: StoreState, m: Extract<StoreMsg, { type: 'wf.store.req' }>, no
     }
     case 'scanBase': {
       const rows: string[] = [];
-      for (const [name, row] of s.rows) if (name.endsWith('@BASE') && row.version.s >= req.minS) rows.push(name);
+      for (const [name, row] of s.rows) if (name.endsWith('@BASE') && row.version.w >= 1 && row.version.s >= req.minS) rows.push(name);
       rows.sort();
       return { op: 'scanBase', rows };
     }

@@ -18,5 +18,8 @@ export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'done-plain-append', description: 'Done is a plain append, duplicated by concurrent executions', exposedBy: 'duplicate executions both completing' },
   { name: 'random-top-level-id', description: 'a retried request gets a fresh instance id', exposedBy: 'lost response, retry' },
   { name: 'hmr-no-postwrite-skip', description: 'replay re-puts the version row although the PostWrite is logged', exposedBy: 'crash after PostWrite (no violation expected without GC: reportable)' },
+  { name: 'switch-no-reconciliation', description: 'switching without the base-row mirror or markers, one shared initial row', exposedBy: 'wf-switching (write k in one era, read it in the next)' },
+  { name: 'transitional-early-commit', description: 'transitional writes log the PostWrite before the store writes land', exposedBy: 'wf-switching with crashes (PostWrite lands, the put is lost)' },
+  { name: 'transitional-dual-order', description: 'transitional base-row version = PreWrite seqnum, stream ordered by PostWrite', exposedBy: 'two transitional writers of one key with crossing PreWrite/PostWrite orders' },
   { name: 'postread-untyped', description: 'PostRead records lack table and key, so replay checks fail', exposedBy: 'HM-W re-execution after a logged read' },
 ];

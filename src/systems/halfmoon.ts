@@ -12,13 +12,15 @@ import type { AuditSlot } from '../boki/api.ts';
 import { type Composed, compose } from '../core/compose.ts';
 import type { FinishedRun, HistoryEvent, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
 import { clientDone, clientMachine, type ClientState } from '../halfmoon/client.ts';
+import { admit } from '../halfmoon/switching.ts';
+import { switchingReport } from '../../proofs/switching.ts';
 import type { Json, Mode } from '../halfmoon/records.ts';
 import { CANONICAL_TAGS, rowName } from '../halfmoon/records.ts';
 import { runtimeMachine, type RuntimeConfig, type RuntimeState } from '../halfmoon/runtime.ts';
 import { storeMachine } from '../halfmoon/store.ts';
 import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
-import { exactlyOnceChecker, halfmoonReport, logAccountingChecker } from '../../proofs/exactly-once.ts';
+import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
 
@@ -28,6 +30,8 @@ export const PROTOCOLS: Readonly<Record<string, Mode>> = {
   'hm-write': 'HMW',
   transitional: 'TRANS',
   unsafe: 'UNSAFE',
+  /** Switching chosen by the adaptive controller (issue 5), starting in HM-W. */
+  adaptive: 'HMW',
 };
 
 export interface HalfmoonParams {
@@ -36,6 +40,8 @@ export interface HalfmoonParams {
   log: string;
   engines: number;
   requests: number;
+  /** The client issues no request after this time (0: until `requests` are issued). */
+  durationUs: number;
   concurrency: number;
   rps: number;
   readRatio: number;
@@ -61,6 +67,19 @@ export interface HalfmoonParams {
   recoveryAfterUs: number;
   /** Check the spec's record formulas exactly (only meaningful without faults). */
   exactCounts: boolean;
+  /** Switching (issue 5): a fixed timer between HM-R and HM-W (0: off); protocol 'adaptive' decides itself. */
+  switchEveryUs: number;
+  /** The read ratio alternates readRatioA / readRatioB every phaseUs (0: fixed readRatio). */
+  phaseUs: number;
+  readRatioA: number;
+  readRatioB: number;
+  controllerRule: string;
+  tCaUs: number;
+  tRpUs: number;
+  hysteresis: number;
+  windowUs: number;
+  dwellUs: number;
+  reconcileParallelism: number;
 }
 
 export const halfmoonDefaults: HalfmoonParams = {
@@ -69,6 +88,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   log: 'reference',
   engines: 8,
   requests: 200,
+  durationUs: 0,
   concurrency: 16,
   rps: 0,
   readRatio: 0.5,
@@ -92,6 +112,17 @@ export const halfmoonDefaults: HalfmoonParams = {
   recoveryIntervalUs: 500_000,
   recoveryAfterUs: 2_000_000,
   exactCounts: false,
+  switchEveryUs: 0,
+  phaseUs: 0,
+  readRatioA: 0.2,
+  readRatioB: 0.8,
+  controllerRule: 'cost',
+  tCaUs: 900,
+  tRpUs: 200,
+  hysteresis: 0.05,
+  windowUs: 500_000,
+  dwellUs: 1_000_000,
+  reconcileParallelism: 16,
 };
 
 function variantFlags(variant: string | null) {
@@ -104,6 +135,9 @@ function variantFlags(variant: string | null) {
 
 export function buildHalfmoon(p: HalfmoonParams, variant: string | null): SystemInstance {
   const mode = PROTOCOLS[p.protocol]!;
+  const switching = p.protocol === 'adaptive' || p.switchEveryUs > 0;
+  // Cross-era reconciliation: HM-R writes mirror into the base row (R -> W), markers for W -> R.
+  const reconcile = switching && variant !== 'switch-no-reconciliation';
   const w = workload(p.workload);
   const wparams: Record<string, Json> = {
     readRatio: p.readRatio,
@@ -112,6 +146,9 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     valueBytes: p.valueBytes,
     depth: p.depth,
     programs: p.programs,
+    phaseUs: p.phaseUs,
+    readRatioA: p.readRatioA,
+    readRatioB: p.readRatioB,
   };
   const flags = variantFlags(variant);
   const engines = Array.from({ length: p.engines }, (_, i) => `eng${i}`);
@@ -121,7 +158,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     book: 0,
     tags: flags.tags,
     variant,
-    mirrorBase: false,
+    mirrorBase: reconcile,
     crashProbability: p.crashProbability,
     crashUntilUs: p.crashUntilUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
@@ -156,16 +193,46 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     id: 'driver',
     role: 'driver',
     machine: clientMachine,
-    config: { engines, workload: p.workload, params: wparams, requests: p.requests, concurrency: p.concurrency, rps: p.rps, timeoutUs: p.timeoutUs, mode },
+    config: {
+      engines,
+      workload: p.workload,
+      params: wparams,
+      requests: p.requests,
+      durationUs: p.durationUs,
+      concurrency: p.concurrency,
+      rps: p.rps,
+      timeoutUs: p.timeoutUs,
+      mode,
+      switching: switching
+        ? {
+            adaptive:
+              p.protocol === 'adaptive'
+                ? { rule: p.controllerRule as 'cost' | 'count', tCaUs: p.tCaUs, tRpUs: p.tRpUs, hysteresis: p.hysteresis, windowUs: p.windowUs, dwellUs: p.dwellUs }
+                : null,
+            switchEveryUs: p.switchEveryUs,
+            recoveryEngines: engines.slice(0, Math.max(1, Math.min(p.recoveryEngines, p.engines))),
+            reconcileParallelism: reconcile ? p.reconcileParallelism : 0,
+            coordTimeoutUs: 500_000,
+            drainRetryUs: 20_000,
+          }
+        : null,
+    },
     driver: true,
   });
   return {
     nodes,
     invariants: [],
-    checkers: [exactlyOnceChecker({ mode, variant, audit }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash)],
+    checkers: [exactlyOnceChecker({ mode, variant, audit, finalMode }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash, isCoordinatorRequest)],
     done: quiescence(engines, Math.min(p.recoveryEngines, p.engines)),
-    report: (run) => halfmoonReport(run, p.protocol, mode, audit),
+    report: (run) => ({ ...halfmoonReport(run, p.protocol, mode, audit, finalMode), ...(switching ? switchingReport(run) : {}) }),
   };
+}
+
+/** The mode whose read path shows the final state: the coordinator's, TRANS mid-switch. */
+function finalMode(run: FinishedRun): Mode {
+  const c = run.view.state('driver') as ClientState | undefined;
+  if (!c) return 'HMW';
+  return c.cfg.switching ? admit(c.coord) : c.cfg.mode;
 }
 
 /** Function crashes are faults too: liveness is judged after the last one. */
@@ -193,7 +260,7 @@ function quiescence(engines: readonly string[], recoveryEngines: number): (view:
   let idleSince: Map<string, number> | null = null;
   return (view) => {
     const client = view.state('driver') as ClientState | undefined;
-    if (client === undefined || !clientDone(client)) return false;
+    if (client === undefined || !clientDone(client, view.nowUs)) return false;
     const rounds = new Map<string, number>();
     for (const id of engines) {
       if (!view.isUp(id)) continue;
@@ -241,6 +308,8 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (!(p.readRatio >= 0 && p.readRatio <= 1)) throw new InputError(`params.readRatio: must be in [0, 1], got ${p.readRatio}`);
     if (!(p.crashProbability >= 0 && p.crashProbability <= 1)) throw new InputError(`params.crashProbability: must be in [0, 1], got ${p.crashProbability}`);
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');
+    if (p.controllerRule !== 'cost' && p.controllerRule !== 'count') throw new InputError(`params.controllerRule: 'cost' or 'count', got '${p.controllerRule}'`);
+    if (p.switchEveryUs > 0 && p.protocol !== 'hm-read' && p.protocol !== 'hm-write') throw new InputError(`params.switchEveryUs: fixed-timer switching starts from hm-read or hm-write, not '${p.protocol}'`);
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
   },

@@ -16,8 +16,8 @@ export interface Workload {
   readonly name: string;
   readonly description: string;
   readonly functions: FunctionRegistry;
-  /** The k-th request: which function, with which input. */
-  generate(params: Readonly<Record<string, Json>>, k: number, rand: Rand): { fn: string; input: Json };
+  /** The k-th request, issued at `nowUs` (the client's clock): which function, with which input. */
+  generate(params: Readonly<Record<string, Json>>, k: number, rand: Rand, nowUs: number): { fn: string; input: Json };
   /** (table, key, initial value) of every row to populate. */
   initial(params: Readonly<Record<string, Json>>): [string, string, Json][];
 }

@@ -87,6 +87,51 @@ export function switchingReport(run: FinishedRun): Record<string, unknown> {
     transitionUs: done.map((t) => t.endUs - t.startUs),
     transitions,
     finalMode: client.coord.phase === 'STABLE' ? client.coord.current : 'TRANS',
+    phases: phaseReport(client, calls, modeOf, acc, run.endUs),
     latencyTimeline: timeline,
   };
+}
+
+/**
+ * For workloads whose read ratio alternates every `phaseUs`: per phase, the requests admitted once
+ * the coordinator had settled (STABLE after the phase's last transition), their modes, and the
+ * records they appended per request.
+ */
+function phaseReport(
+  client: ClientState,
+  calls: ReturnType<typeof callsAndReturns>,
+  modeOf: Map<string, Mode>,
+  acc: ReturnType<typeof accounting>,
+  endUs: number,
+): unknown[] {
+  const p = client.cfg.params;
+  const phaseUs = typeof p.phaseUs === 'number' ? p.phaseUs : 0;
+  if (phaseUs <= 0) return [];
+  const out: unknown[] = [];
+  const until = client.cfg.durationUs > 0 ? Math.min(endUs, client.cfg.durationUs) : endUs;
+  for (let start = 0, i = 0; start < until; start += phaseUs, i++) {
+    const end = start + phaseUs;
+    // Settled: after the last transition that ended within this phase (or the phase start).
+    let settled = start;
+    for (const t of client.coord.transitions) if (t.endUs >= start && t.endUs < end) settled = Math.max(settled, t.endUs);
+    const open = client.coord.transitions.some((t) => t.startUs < end && (t.endUs < 0 || t.endUs > end) && t.startUs >= start);
+    const inPhase = calls.filter((c) => c.call >= settled && c.call < end);
+    const modes: Record<string, number> = {};
+    let appends = 0;
+    for (const c of inPhase) {
+      const m = modeOf.get(c.reqId) ?? '?';
+      modes[m] = (modes[m] ?? 0) + 1;
+      appends += acc.get(c.reqId)?.counts.appends ?? 0;
+    }
+    out.push({
+      phase: i,
+      startUs: start,
+      readRatio: i % 2 === 0 ? p.readRatioA ?? 0.2 : p.readRatioB ?? 0.8,
+      settledFromUs: open ? null : settled,
+      requests: inPhase.length,
+      modes,
+      appendsPerRequest: inPhase.length ? Math.round((appends / inPhase.length) * 1000) / 1000 : null,
+    });
+  }
+  return out;
 }

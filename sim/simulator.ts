@@ -20,7 +20,7 @@ import { sampleDist } from './dist.ts';
 import { EventQueue } from './queue.ts';
 import { createRng } from './rng.ts';
 import { type NetFate, Network } from './network.ts';
-import type { RandomFaultKind, Scenario, ScriptedFault } from './scenario.ts';
+import { parseRandomFaults, type RandomFaultKind, type RandomFaults, type Scenario, type ScriptedFault } from './scenario.ts';
 import { RANDOM_FAULT_KINDS } from './scenario.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceSink } from './trace.ts';
 import { wallNowMs } from './wallclock.ts';
@@ -207,10 +207,13 @@ export class Simulator implements WorldView {
   private planMsgId = -1;
   nowUs = 0;
   lastFaultUs = -1;
+  /** The random nemesis: the scenario's, or else one the system asks for through its parameters. */
+  private readonly randomFaults: RandomFaults | null;
 
   constructor(opts: SimOptions) {
     this.scenario = opts.scenario;
     this.instance = opts.instance;
+    this.randomFaults = opts.scenario.faults.random ?? (opts.instance.randomFaults ? parseRandomFaults(opts.instance.randomFaults, `${opts.scenario.name}: the system's fault schedule`) : null);
     this.seed = opts.seed;
     this.trace = opts.trace ?? null;
     this.traceStates = opts.traceStates ?? false;
@@ -317,10 +320,10 @@ export class Simulator implements WorldView {
         check(s.to, 'to');
       }
     });
-    if (f.random) {
-      const kinds = Object.entries(f.random.kinds).filter(([, w]) => (w ?? 0) > 0);
+    if (this.randomFaults) {
+      const kinds = Object.entries(this.randomFaults.kinds).filter(([, w]) => (w ?? 0) > 0);
       if (kinds.length === 0) throw new InputError('faults.random.kinds: give at least one kind a positive weight');
-      for (const r of f.random.roles ?? []) {
+      for (const r of this.randomFaults.roles ?? []) {
         if (!this.nodes.some((n) => n.role === r)) throw new InputError(`faults.random.roles: no node has role '${r}'`);
       }
     }
@@ -334,7 +337,7 @@ export class Simulator implements WorldView {
       this.queue.push(0, { k: START, node: n.idx });
     }
     this.scenario.faults.scripted.forEach((fault, index) => this.queue.push(fault.atUs, { k: FAULT, fault, index }));
-    const r = this.scenario.faults.random;
+    const r = this.randomFaults;
     if (r && r.endUs > r.startUs) this.scheduleNemesis(r.startUs);
     if (this.trace) {
       this.trace.write({
@@ -876,13 +879,13 @@ export class Simulator implements WorldView {
   // The random nemesis
 
   private scheduleNemesis(from: number): void {
-    const r = this.scenario.faults.random!;
+    const r = this.randomFaults!;
     const gap = Math.max(1, Math.round(-r.meanIntervalUs * Math.log(1 - this.decisions.float('nemesis:gap'))));
     if (from + gap < r.endUs) this.queue.push(from + gap, { k: NEMESIS });
   }
 
   private nemesisTick(): void {
-    const r = this.scenario.faults.random!;
+    const r = this.randomFaults!;
     const d = this.decisions;
     const kinds = RANDOM_FAULT_KINDS.filter((k) => (r.kinds[k] ?? 0) > 0);
     const total = kinds.reduce((s, k) => s + r.kinds[k]!, 0);

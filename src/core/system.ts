@@ -134,6 +134,11 @@ export interface SystemInstance {
   faultGuard?: FaultGuard;
   /** Resolves symbolic node selectors in fault schedules ("primary-sequencer") to node ids. */
   resolveSelector?(selector: string, view: WorldView): NodeId | null;
+  /**
+   * A random fault schedule the system asks for through its parameters (such as `crashes: true`),
+   * in the scenario format of `faults.random`; used when the scenario defines none.
+   */
+  randomFaults?: unknown;
 }
 
 export interface VariantDef {

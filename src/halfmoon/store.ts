@@ -18,6 +18,8 @@ import { type Json, type Version, VERSION_ZERO, versionAsFloat, versionLess } fr
 export interface StoreConfig {
   readonly getUs: number;
   readonly putUs: number;
+  /** Each answer is delayed by a further uniform 0..jitterUs (a real store's service-time spread). */
+  readonly jitterUs: number;
   /** Initial rows: name -> value (version VERSION_ZERO). */
   readonly initial: readonly (readonly [string, Json])[];
   /** eventual-store-reads: a read may return the row as it was up to this long ago (0 = strong). */
@@ -102,7 +104,8 @@ export const storeMachine: Machine<StoreConfig, StoreState, StoreMsg, never, nev
         if (m.type !== 'wf.store.req') break;
         const rep = apply(s, m, ctx.nowUs, out);
         const reply: StoreMsg = { type: 'wf.store.rep', id: m.id, rep };
-        const delay = m.req.op === 'get' || m.req.op === 'scanBase' ? s.cfg.getUs : s.cfg.putUs;
+        const base = m.req.op === 'get' || m.req.op === 'scanBase' ? s.cfg.getUs : s.cfg.putUs;
+        const delay = s.cfg.jitterUs > 0 ? base + Math.floor((ctx.randomU32('jitter') / 0x1_0000_0000) * (s.cfg.jitterUs + 1)) : base;
         if (delay <= 0) out.push(send(input.from, reply));
         else {
           const name = `r${s.timerSeq++}`;

@@ -55,6 +55,7 @@ export interface HalfmoonParams {
   crashUntilUs: number;
   storeGetUs: number;
   storePutUs: number;
+  storeJitterUs: number;
   staleReadUs: number;
   appendUs: number;
   condAppendUs: number;
@@ -80,6 +81,11 @@ export interface HalfmoonParams {
   windowUs: number;
   dwellUs: number;
   reconcileParallelism: number;
+  /**
+   * Shorthand for a crash mix: function crashes at every kind of point (crashProbability 0.002
+   * unless set) and crash-restarts of function nodes, both until crashUntilUs.
+   */
+  crashes: boolean;
 }
 
 export const halfmoonDefaults: HalfmoonParams = {
@@ -102,6 +108,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   crashUntilUs: 3_000_000,
   storeGetUs: 2000,
   storePutUs: 3800,
+  storeJitterUs: 0,
   staleReadUs: 0,
   appendUs: 1000,
   condAppendUs: 900,
@@ -123,6 +130,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   windowUs: 500_000,
   dwellUs: 1_000_000,
   reconcileParallelism: 16,
+  crashes: false,
 };
 
 function variantFlags(variant: string | null) {
@@ -159,7 +167,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     tags: flags.tags,
     variant,
     mirrorBase: reconcile,
-    crashProbability: p.crashProbability,
+    crashProbability: p.crashes && p.crashProbability === 0 ? 0.002 : p.crashProbability,
     crashUntilUs: p.crashUntilUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
   };
@@ -186,7 +194,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     id: 'store',
     role: 'store',
     machine: storeMachine,
-    config: { getUs: p.storeGetUs, putUs: p.storePutUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
+    config: { getUs: p.storeGetUs, putUs: p.storePutUs, jitterUs: p.storeJitterUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
     faultable: false,
   });
   nodes.push({
@@ -224,6 +232,17 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     invariants: [],
     checkers: [exactlyOnceChecker({ mode, variant, audit, finalMode }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash, isCoordinatorRequest)],
     done: quiescence(engines, Math.min(p.recoveryEngines, p.engines)),
+    ...(p.crashes
+      ? {
+          randomFaults: {
+            endUs: p.crashUntilUs,
+            meanIntervalUs: 500_000,
+            kinds: { crashRestart: 1 },
+            roles: ['engine'],
+            duration: { dist: 'uniform', minUs: 10_000, maxUs: 200_000 },
+          },
+        }
+      : {}),
     report: (run) => ({ ...halfmoonReport(run, p.protocol, mode, audit, finalMode), ...(switching ? switchingReport(run) : {}) }),
   };
 }

@@ -1,7 +1,9 @@
 /** Every system a scenario can name. */
 import type { SystemDef } from '../core/system.ts';
+import { bokiSystem } from './boki.ts';
 import { registerSystem } from './register.ts';
 
 export const SYSTEMS: Readonly<Record<string, SystemDef<any>>> = {
   register: registerSystem,
+  boki: bokiSystem,
 };

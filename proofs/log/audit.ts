@@ -14,7 +14,7 @@ import type { EngineState } from '../../src/boki/engine.ts';
 import { seqOf } from '../../src/boki/ids.ts';
 import type { IndexRow, MetaEntry, Replicate } from '../../src/boki/messages.ts';
 import type { SequencerState } from '../../src/boki/sequencer.ts';
-import type { StorageState } from '../../src/boki/storage.ts';
+import type { StorageState, Tombstone } from '../../src/boki/storage.ts';
 
 export interface Slot {
   readonly seq: bigint;
@@ -27,8 +27,9 @@ export interface Slot {
   readonly tags: readonly bigint[];
   readonly condTag: bigint;
   readonly condPos: number;
-  /** null for a tombstone (trimmed). */
+  /** null for a filler. */
   readonly attemptId: string | null;
+  /** null for a tombstone (a trimmed record). */
   readonly data: string | null;
   /** Recomputed by the replay. */
   visible: boolean;
@@ -93,8 +94,9 @@ function slotOfRecord(ls: number, pos: number, r: Replicate): Slot {
   return { seq: seqOf(ls, pos), ls, pos, book: r.book, engine: r.engine, counter: r.counter, kind: r.kind, tags: r.tags, condTag: r.condTag, condPos: r.condPos, attemptId: r.kind === 'filler' ? null : r.attemptId, data: r.data, visible: false, decided: null, target: null };
 }
 
-function slotOfRow(ls: number, pos: number, r: IndexRow): Slot {
-  return { seq: seqOf(ls, pos), ls, pos, book: r.book, engine: r.engine, counter: r.counter, kind: r.kind, tags: r.tags, condTag: r.condTag, condPos: r.condPos, attemptId: null, data: null, visible: false, decided: null, target: null };
+function slotOfRow(ls: number, pos: number, r: Tombstone): Slot {
+  const attemptId = r.kind === 'filler' ? null : r.attemptId;
+  return { seq: seqOf(ls, pos), ls, pos, book: r.book, engine: r.engine, counter: r.counter, kind: r.kind, tags: r.tags, condTag: r.condTag, condPos: r.condPos, attemptId, data: null, visible: false, decided: null, target: null };
 }
 
 function addSlot(slots: Map<bigint, Slot>, problems: { invariant: string; message: string }[], s: Slot, node: string): void {
@@ -106,7 +108,7 @@ function addSlot(slots: Map<bigint, Slot>, problems: { invariant: string; messag
   if (had.engine !== s.engine || had.counter !== s.counter || had.kind !== s.kind || (had.attemptId !== null && s.attemptId !== null && had.attemptId !== s.attemptId)) {
     problems.push({ invariant: 'log-total-order', message: `storage replicas disagree on seqnum ${hex(s.seq)}: localid ${had.engine}:${had.counter} (${had.attemptId}) vs ${s.engine}:${s.counter} (${s.attemptId}) at ${node}` });
   }
-  if (had.attemptId === null && s.attemptId !== null) slots.set(s.seq, s); // prefer the full record
+  if (had.data === null && s.data !== null) slots.set(s.seq, s); // prefer the full record to a tombstone
 }
 
 /** Every position the metalog orders must be on some storage when all of its view's storages are up. */

@@ -90,7 +90,16 @@ function ceilIdx(xs: readonly bigint[], x: bigint): number {
 
 const EMPTY: readonly bigint[] = [];
 
-export function checkLogHistory(run: FinishedRun, maxViolations = 20): Violation[] {
+export interface LogCheckOptions {
+  /** A blocking readNext must answer by its call plus this much, unless a fault intervened. */
+  readonly blockingReadBoundUs: number;
+  /** ... judged only for reads called this long after the last fault (faults delay anything). */
+  readonly quietUs: number;
+  readonly maxViolations?: number;
+}
+
+export function checkLogHistory(run: FinishedRun, opts: LogCheckOptions): Violation[] {
+  const maxViolations = opts.maxViolations ?? 20;
   const h = parseHistory(run.history);
   const audit = runAudit(run.view);
   const out: Violation[] = [...h.problems, ...audit.problems.map((p) => ({ invariant: p.invariant, message: p.message }))];
@@ -102,7 +111,27 @@ export function checkLogHistory(run: FinishedRun, maxViolations = 20): Violation
   checkAcksAndDiscards(h, audit, auditable, add);
   checkInvocations(h, audit, add);
   checkReads(h, audit, auditable, add);
+  checkBlocking(run, h, opts.blockingReadBoundUs, opts.quietUs, add);
   return out.slice(0, maxViolations);
+}
+
+/**
+ * log-blocking-read: a blocking readNext that finds nothing parks for at most the blocking read
+ * timeout, then answers EMPTY. Judged only once faults have stopped for `quietUs`.
+ */
+function checkBlocking(run: FinishedRun, h: LogHistory, boundUs: number, quietUs: number, add: Add): void {
+  const calls = new Map<string, number>();
+  for (const ev of run.history) if (ev.kind === 'call') calls.set(ev.reqId, ev.t);
+  for (const op of h.ops) {
+    const req = op.req;
+    if (req.op !== 'readNext' || req.blocking !== true) continue;
+    const t0 = calls.get(op.reqId) ?? op.t0;
+    if (op.t - t0 <= boundUs) continue;
+    if (run.lastFaultUs >= 0 && t0 <= run.lastFaultUs + quietUs) continue;
+    add('log-blocking-read', `${op.reqId}: a blocking readNext answered ${op.rep.code} only after ${op.t - t0}us (bound ${boundUs}us)`, op.t);
+  }
+  // A blocking read that never answered at all is the liveness checker's business.
+  void 0;
 }
 
 type Add = (invariant: string, message: string, timeUs?: number) => void;

@@ -61,7 +61,7 @@ export function buildBokiCluster(p: BokiParams, variant: BokiVariant | null): Bo
     storages,
     invariants: () => [metalogAgreement(), decisionAgreement()],
     checkers: ({ probes, books }) => [
-      { name: 'log-history', check: (run) => checkLogHistory(run) },
+      { name: 'log-history', check: (run) => checkLogHistory(run, { blockingReadBoundUs: (p.blockingReadTimeoutMs + p.readTimeoutMs) * 1000, quietUs: p.livenessBoundMs * 1000 }) },
       logLivenessChecker(p.livenessBoundMs * 1000, books, probes),
     ],
     faultGuard: (f, view) => guard(p, f.kind, f.nodes ?? [], view),
@@ -127,19 +127,27 @@ function guard(p: BokiParams, kind: string, nodes: readonly string[], view: Worl
 function sequencerBudget(node: string, view: WorldView): string | null {
   const vi = latestView(view);
   if (!vi) return null;
-  // The budget is per view (spec §9.3): crashes of the current view's group members since the
-  // view was created, this one included. A restarted member lost its in-memory metalog, so it
-  // counts as crashed for the rest of the view.
+  // The budget is per view (spec §9.3): group members whose state for the current view is lost,
+  // this one included. A member lost it if it was down when the view was created (the controller
+  // still saw its lease) or crashed since: sequencers keep their metalog only in memory.
   const since = viewCreationTimes(view).get(vi.view.viewId) ?? 0;
   for (const log of vi.logs) {
     if (!log.group.includes(node)) continue;
-    const crashed = new Set<string>([node]);
+    const lost = new Set<string>([node]);
+    const down = new Map<string, boolean>();
     for (const ev of view.history) {
-      if (ev.t < since || ev.kind !== 'fault' || ev.fault.kind !== 'crash') continue;
-      for (const n of ev.fault.nodes ?? []) if (log.group.includes(n)) crashed.add(n);
+      if (ev.kind !== 'fault') continue;
+      for (const n of ev.fault.nodes ?? []) {
+        if (!log.group.includes(n)) continue;
+        if (ev.fault.kind === 'crash') {
+          if (ev.t >= since) lost.add(n);
+          down.set(n, true);
+        } else if (ev.fault.kind === 'restart' && ev.t < since) down.set(n, false);
+      }
     }
+    for (const [n, d] of down) if (d) lost.add(n);
     const budget = Math.ceil(log.group.length / 2) - 1;
-    if (crashed.size > budget) return `metalog group of logspace ${log.ls} may lose at most ${budget} member(s) per view`;
+    if (lost.size > budget) return `metalog group of logspace ${log.ls} may lose at most ${budget} member(s) per view`;
   }
   return null;
 }

@@ -62,6 +62,8 @@ export interface ControllerState {
   repairArmed: boolean;
   bootWaitOver: boolean;
   underProvisioned: boolean;
+  /** Variant reconfig-keeps-dead-nodes: dead nodes a view already kept. */
+  keptDead: Set<string>;
   /** For reports: completed reconfigurations. */
   reconfigurations: number;
 }
@@ -88,6 +90,7 @@ function newState(cfg: BokiConfig, self: string): ControllerState {
     repairArmed: false,
     bootWaitOver: false,
     underProvisioned: false,
+    keptDead: new Set(),
     reconfigurations: 0,
   };
 }
@@ -293,6 +296,11 @@ function evaluate(s: ControllerState, ctx: Ctx, out: Eff[]): void {
   for (const n of groupMembers) if (!live.has(n) || live.get(n)!.boot !== vb[n]) failed.push(n);
   for (const n of v.engines) if (!live.has(n) || live.get(n)!.boot !== vb[n]) failed.push(n);
   for (const n of v.storages) if (!live.has(n)) failed.push(n);
+  if (s.cfg.variant === 'reconfig-keeps-dead-nodes') {
+    // The published controller keeps dead engines and storage nodes: once a view kept them,
+    // their death is no longer a reason to reconfigure.
+    for (let i = failed.length - 1; i >= 0; i--) if (s.keptDead.has(failed[i]!)) failed.splice(i, 1);
+  }
   const joined = [...engs.filter((n) => !v.engines.includes(n)), ...stos.filter((n) => !v.storages.includes(n))];
   if (failed.length === 0 && joined.length === 0) {
     if (s.underProvisioned) {
@@ -310,6 +318,7 @@ function evaluate(s: ControllerState, ctx: Ctx, out: Eff[]): void {
   if (s.cfg.variant === 'reconfig-keeps-dead-nodes') {
     nextEngs = [...v.engines, ...engs.filter((n) => !v.engines.includes(n))];
     nextStos = [...v.storages, ...stos.filter((n) => !v.storages.includes(n))];
+    for (const n of [...nextEngs, ...nextStos]) if (!live.has(n)) s.keptDead.add(n);
   }
   if (!provisioned(s, seqs, nextEngs, nextStos, out)) return;
   const next: NextConfig = { sequencers: seqs, engines: nextEngs, storages: nextStos, boots };

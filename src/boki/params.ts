@@ -167,12 +167,12 @@ export const BOKI_VARIANT_DEFS: readonly VariantDef[] = [
   { name: 'trim-unimplemented', description: 'trim aborts the engine with NOT_IMPLEMENTED', exposedBy: 'log-smoke' },
   { name: 'gapped-condpos-crash', description: 'a condAppend with condPos beyond the stream length aborts the engine', exposedBy: 'log-smoke' },
   { name: 'readprev-pending-hang', description: 'the loop over parked readPrev queries neither advances nor erases', exposedBy: 'log-variant-readprev-pending-hang' },
-  { name: 'bug-cut-skips-min', description: 'deliberate bug: the primary cuts at the largest storage progress, not the smallest', exposedBy: 'log-smoke' },
-  { name: 'bug-discard-covered', description: 'deliberate bug: finalize answers DISCARDED even for appends the final tail covers', exposedBy: 'log-sequencer-failover' },
+  { name: 'bug-cut-skips-min', description: 'deliberate bug: the primary cuts at the largest storage progress, not the smallest', exposedBy: 'log-storage-crash' },
+  { name: 'bug-discard-covered', description: 'deliberate bug: finalize answers DISCARDED even for appends the final tail covers', exposedBy: 'log-variant-bug-discard-covered' },
   { name: 'bug-lost-discard', description: 'deliberate bug: finalize forgets uncovered pending appends instead of discarding them', exposedBy: 'log-sequencer-failover' },
   { name: 'bug-seqnum-shard-order', description: 'deliberate bug: engines assign seqnums to shards in reverse engine order', exposedBy: 'log-smoke' },
   { name: 'bug-cond-ge', description: 'deliberate bug: a conditional append succeeds when the stream is at least condPos long', exposedBy: 'log-smoke' },
-  { name: 'bug-no-progress', description: 'deliberate bug: an append does not advance its invocation\'s progress token', exposedBy: 'log-smoke' },
+  { name: 'bug-no-progress', description: 'deliberate bug: an append does not advance its invocation\'s progress token', exposedBy: 'log-variant-bug-no-progress' },
   { name: 'bug-backup-reorders', description: 'deliberate bug: a backup applies entries as they arrive, without buffering gaps', exposedBy: 'log-variant-bug-backup-reorders' },
 ];
 

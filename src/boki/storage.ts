@@ -52,7 +52,7 @@ export interface StoLog {
   /** Ordered records by log position. */
   ordered: Map<number, Replicate>;
   /** Rows of ordered records deleted by a trim: indexes may still need them, and the audit. */
-  tombstones: Map<number, IndexRow>;
+  tombstones: Map<number, Tombstone>;
   /** End of the last applied NEW_LOGS entry, and its metalog position. */
   appliedEnd: number;
   lastK: number;
@@ -95,7 +95,16 @@ type Eff = Effect<NodeMessage>;
 interface Recovered {
   records: Replicate[];
   entries: MetaEntry[];
-  tombs: IndexRow[];
+  tombs: Tombstone[];
+}
+
+/** What remains of a trimmed record: its index row (for indexes and replays) and attempt id. */
+export interface Tombstone extends IndexRow {
+  readonly attemptId: string;
+}
+
+function tombOf(r: Replicate, pos: number): Tombstone {
+  return { pos, engine: r.engine, counter: r.counter, book: r.book, tags: r.tags, kind: r.kind, condTag: r.condTag, condPos: r.condPos, attemptId: r.attemptId };
 }
 
 const EARLY_MAX = 10_000;
@@ -138,7 +147,7 @@ export const storageMachine: Machine<BokiConfig, StorageState, NodeMessage> = {
         const e = value as MetaEntry;
         bucket(s, e.ls).entries.push(e);
       } else if (key.startsWith('x/')) {
-        const row = value as IndexRow;
+        const row = value as Tombstone;
         bucket(s, Number(key.split('/')[1])).tombs.push(row);
       } else if (key.startsWith('t/')) {
         s.trimPoints.set(Number(key.slice(2)), value as bigint);
@@ -281,7 +290,11 @@ function restoreLog(s: StorageState, sl: StoLog, rec: Recovered, ctx: Ctx, out: 
     advanceRecv(src);
     src.synced = src.recv; // what survived the crash is on the platter
   }
-  if (sl.viewId === s.views.current) armLocalCut(s, ctx, out);
+  if (sl.viewId === s.views.current) {
+    armLocalCut(s, ctx, out);
+    // Entries committed while this node was down never reached it: ask for them (spec §9.3).
+    requestCatchup(s, sl, ctx, out);
+  }
   armRepair(s, out);
 }
 
@@ -508,7 +521,7 @@ function applyEntry(s: StorageState, sl: StoLog, e: MetaEntry, live: boolean, ct
       src.pending.delete(c);
       if (isTrimmed(s, r.book, sl.ls, pos)) {
         // Ordered below its book's trim point: kept on disk (a replay recomputes this), served never.
-        const row = rowOf(r, pos);
+        const row = tombOf(r, pos);
         sl.tombstones.set(pos, row);
         if (live) rows.push(row);
         continue;
@@ -560,7 +573,7 @@ function applyTrim(s: StorageState, e: TrimEntry, out: Eff[]): void {
     for (const [pos, r] of sl.ordered) {
       if (r.book !== e.book || seqOf(sl.ls, pos) >= e.trimSeq) continue;
       sl.ordered.delete(pos);
-      const row = rowOf(r, pos);
+      const row = tombOf(r, pos);
       sl.tombstones.set(pos, row);
       out.push(persist(`x/${sl.ls}/${pos}`, row, false));
       out.push(persist(recKey(sl.ls, r.engine, r.counter), undefined, false));

@@ -28,7 +28,7 @@ import { type RecSummary, type RuntimeEvent, summarizeData } from '../src/halfmo
 import type { StoreEvent, StoreState } from '../src/halfmoon/store.ts';
 import { callsAndReturns } from './liveness.ts';
 
-type OpEv = Extract<RuntimeEvent, { ev: 'op' }>;
+type OpEv = Extract<RuntimeEvent, { ev: 'wfOp' }>;
 type EndEv = Extract<RuntimeEvent, { ev: 'execEnd' }>;
 type StartEv = Extract<RuntimeEvent, { ev: 'execStart' }>;
 type LogEv = Extract<RuntimeEvent, { ev: 'logOp' }>;
@@ -135,7 +135,7 @@ function parseUncached(history: readonly HistoryEvent[]): Parsed {
       case 'execEnd':
         p.ends.set(e.exec, e);
         break;
-      case 'op': {
+      case 'wfOp': {
         let l = p.ops.get(e.exec);
         if (!l) p.ops.set(e.exec, (l = []));
         l.push(e);

@@ -80,7 +80,7 @@ export type RuntimeEvent =
       readonly ordinal: number;
     }
   | {
-      readonly ev: 'op';
+      readonly ev: 'wfOp';
       readonly exec: string;
       readonly iid: string;
       readonly path: string;
@@ -266,7 +266,7 @@ function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
     log(call) {
       const id = `L${s.nextReq++}`;
       s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call } });
-      out.push(request(ctx.self, id, { ...call, inv: `${ctx.self}:recovery` } as LogRequest));
+      out.push(request(ctx.self, id, { ...call, inv: `${ctx.self}:${s.nonce.toString(16)}:recovery` } as LogRequest));
     },
     respawn(e) {
       // Same instance id, same start cursor and caller slot: the callee replays what it logged.
@@ -303,7 +303,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
           s.recovery = freshRecovery();
           const id = `L${s.nextReq++}`;
           s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call: { op: 'begin', book: s.cfg.book, parent: null } } });
-          out.push(request<LogRequest>(ctx.self, id, { op: 'begin', inv: `${ctx.self}:recovery`, book: s.cfg.book, parent: null }));
+          out.push(request<LogRequest>(ctx.self, id, { op: 'begin', inv: `${ctx.self}:${s.nonce.toString(16)}:recovery`, book: s.cfg.book, parent: null }));
         }
         break;
       case 'client': {
@@ -586,7 +586,7 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
       ex.results.push(result);
       out.push(
         record({
-          ev: 'op',
+          ev: 'wfOp',
           exec: ex.key,
           iid: ex.iid,
           path: ex.path,

@@ -10,7 +10,7 @@
 import { InputError } from '../core/assert.ts';
 import type { AuditSlot } from '../boki/api.ts';
 import { type Composed, compose } from '../core/compose.ts';
-import type { FinishedRun, HistoryEvent, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
+import type { Checker, FinishedRun, HistoryEvent, Invariant, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
 import { clientDone, clientMachine, type ClientState } from '../halfmoon/client.ts';
 import { admit } from '../halfmoon/switching.ts';
 import { switchingReport } from '../../proofs/switching.ts';
@@ -20,6 +20,10 @@ import { runtimeMachine, type RuntimeConfig, type RuntimeState } from '../halfmo
 import { storeMachine } from '../halfmoon/store.ts';
 import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
+import { buildBokiCluster } from '../boki/cluster.ts';
+import { engineMachine } from '../boki/engine.ts';
+import { BOKI_DEFAULTS, type BokiParams, isBokiVariant } from '../boki/params.ts';
+import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
@@ -176,20 +180,11 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     initial.push([rowName(t, k, 'INIT'), v], [rowName(t, k, 'BASE'), v]);
   }
   const nodes: NodeSpec[] = [];
-  if (p.log !== 'reference') throw new InputError(`params.log: only 'reference' is available in this build, got '${p.log}'`);
-  nodes.push({
-    id: 'log',
-    role: 'reflog',
-    machine: refLogMachine,
-    config: { appendUs: p.appendUs, condAppendUs: p.condAppendUs, readUs: p.readUs, seqBase: BigInt(p.seqBase), gappedCondPosCrash: variant === 'gapped-condpos-crash' },
-    faultable: false,
-  });
-  const fnNode = compose(refProxyMachine, runtimeMachine, { role: 'engine', isGuestMessage: (m) => typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('wf.') });
-  // The first `recoveryEngines` function nodes also run the async-invocation recovery driver.
-  engines.forEach((id, i) => {
-    const guest: RuntimeConfig = { ...rcfg, recovery: { ...rcfg.recovery, enabled: i < p.recoveryEngines } };
-    nodes.push({ id, role: 'engine', machine: fnNode, config: { host: { logNode: 'log' }, guest } });
-  });
+  const isGuest = (m: unknown) => typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('wf.');
+  const guestFor = (i: number): RuntimeConfig => ({ ...rcfg, recovery: { ...rcfg.recovery, enabled: i < p.recoveryEngines } });
+  let logParts: LogParts;
+  if (p.log === 'boki') logParts = bokiLog(p, variant, engines, guestFor, isGuest, nodes);
+  else logParts = referenceLog(p, variant, engines, guestFor, isGuest, nodes);
   nodes.push({
     id: 'store',
     role: 'store',
@@ -197,6 +192,135 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     config: { getUs: p.storeGetUs, putUs: p.storePutUs, jitterUs: p.storeJitterUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
     faultable: false,
   });
+  return finishHalfmoon(p, variant, mode, switching, reconcile, wparams, engines, nodes, logParts);
+}
+
+/** What the log backend contributes besides its nodes. */
+interface LogParts {
+  readonly invariants: Invariant[];
+  readonly checkers: Checker[];
+  readonly audit: (run: FinishedRun) => AuditSlot[] | null;
+  readonly faultGuard?: SystemInstance['faultGuard'];
+  readonly resolveSelector?: SystemInstance['resolveSelector'];
+}
+
+/** The reference log: one node serving the API atomically, and a forwarding proxy per engine. */
+function referenceLog(
+  p: HalfmoonParams,
+  variant: string | null,
+  engines: readonly string[],
+  guestFor: (i: number) => RuntimeConfig,
+  isGuest: (m: unknown) => boolean,
+  nodes: NodeSpec[],
+): LogParts {
+  nodes.push({
+    id: 'log',
+    role: 'reflog',
+    machine: refLogMachine,
+    config: { appendUs: p.appendUs, condAppendUs: p.condAppendUs, readUs: p.readUs, seqBase: BigInt(p.seqBase), gappedCondPosCrash: variant === 'gapped-condpos-crash' },
+    faultable: false,
+  });
+  const fnNode = compose(refProxyMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
+  engines.forEach((id, i) => nodes.push({ id, role: 'engine', machine: fnNode, config: { host: { logNode: 'log' }, guest: guestFor(i) } }));
+  return {
+    invariants: [],
+    checkers: [],
+    audit: (run) => {
+      const st = run.view.state('log') as RefLogState | undefined;
+      return st ? refLogAudit(st) : null;
+    },
+  };
+}
+
+/**
+ * The full Boki cluster: coordination service, controller, sequencers, storage nodes, and engines
+ * with the workflow runtime composed onto them. The log's own invariants, checkers, fault budget
+ * and selectors judge the log underneath, through a view that shows them the engines' log state.
+ */
+function bokiLog(
+  p: HalfmoonParams,
+  variant: string | null,
+  engines: readonly string[],
+  guestFor: (i: number) => RuntimeConfig,
+  isGuest: (m: unknown) => boolean,
+  nodes: NodeSpec[],
+): LogParts {
+  const bp: BokiParams = { ...BOKI_DEFAULTS, engines: engines.length, books: 1, probes: false };
+  const cluster = buildBokiCluster(bp, isBokiVariant(variant) ? variant : null);
+  const fnNode = compose(engineMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
+  const composed = new Set(engines);
+  for (const n of cluster.nodes) {
+    if (n.role !== 'engine') {
+      nodes.push(n);
+      continue;
+    }
+    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) } });
+  }
+  const host = (view: WorldView) => hostView(view, composed);
+  return {
+    invariants: cluster.invariants().map((inv) => ({
+      name: inv.name,
+      ...(inv.afterStep ? { afterStep: (view: WorldView, node: string) => inv.afterStep!(host(view), node) } : {}),
+      ...(inv.onHistory ? { onHistory: (ev: HistoryEvent, view: WorldView) => inv.onHistory!(ev, host(view)) } : {}),
+    })),
+    checkers: cluster.checkers({ probes: false, books: 1 }).map((c) => ({ name: c.name, check: (run: FinishedRun) => c.check({ ...run, view: host(run.view) }) })),
+    audit: (run) => bokiAudit(runAudit(host(run.view))),
+    faultGuard: (f, view) => cluster.faultGuard(f, host(view)),
+    resolveSelector: (sel, view) => cluster.resolveSelector(sel, host(view)),
+  };
+}
+
+/** A view in which composed engine nodes show their log engine's state. */
+function hostView(view: WorldView, composed: ReadonlySet<string>): WorldView {
+  return {
+    get nowUs() {
+      return view.nowUs;
+    },
+    get eventIndex() {
+      return view.eventIndex;
+    },
+    get history() {
+      return view.history;
+    },
+    get lastFaultUs() {
+      return view.lastFaultUs;
+    },
+    nodeIds: () => view.nodeIds(),
+    role: (id) => view.role(id),
+    isUp: (id) => view.isUp(id),
+    state: (id) => {
+      const st = view.state(id);
+      return composed.has(id) && st !== undefined ? (st as Composed<unknown, unknown>).host : st;
+    },
+  };
+}
+
+/** The Boki audit as the exactly-once checker reads it: final payloads after overwrites. */
+function bokiAudit(a: Audit): AuditSlot[] {
+  const out: AuditSlot[] = [];
+  for (const list of a.byBook.values()) {
+    for (const sl of list) {
+      if (sl.data === null) continue; // trimmed
+      const ow = a.overwrites.get(sl.seq);
+      const data = ow && ow.length > 0 ? (ow[ow.length - 1]!.data ?? sl.data) : sl.data;
+      out.push({ seqnum: sl.seq, book: sl.book, tags: sl.tags, data, visible: sl.visible });
+    }
+  }
+  return out;
+}
+
+function finishHalfmoon(
+  p: HalfmoonParams,
+  variant: string | null,
+  mode: Mode,
+  switching: boolean,
+  reconcile: boolean,
+  wparams: Record<string, Json>,
+  engines: readonly string[],
+  nodes: NodeSpec[],
+  log: LogParts,
+): SystemInstance {
+  const audit = log.audit;
   nodes.push({
     id: 'driver',
     role: 'driver',
@@ -229,8 +353,15 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
   });
   return {
     nodes,
-    invariants: [],
-    checkers: [exactlyOnceChecker({ mode, variant, audit, finalMode }), logAccountingChecker({ mode, exact: p.exactCounts, audit }), livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash, isCoordinatorRequest)],
+    invariants: log.invariants,
+    checkers: [
+      exactlyOnceChecker({ mode, variant, audit, finalMode }),
+      logAccountingChecker({ mode, exact: p.exactCounts, audit }),
+      livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash, isCoordinatorRequest),
+      ...log.checkers,
+    ],
+    ...(log.faultGuard ? { faultGuard: log.faultGuard } : {}),
+    ...(log.resolveSelector ? { resolveSelector: log.resolveSelector } : {}),
     done: quiescence(engines, Math.min(p.recoveryEngines, p.engines)),
     ...(p.crashes
       ? {
@@ -263,10 +394,6 @@ function lastFunctionCrash(history: readonly HistoryEvent[]): number {
   return t;
 }
 
-const audit = (run: FinishedRun): AuditSlot[] | null => {
-  const st = run.view.state('log') as RefLogState | undefined;
-  return st ? refLogAudit(st) : null;
-};
 
 /**
  * The run is over when every request was answered and nothing is left in flight: no execution

@@ -51,7 +51,7 @@ type Case = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 function run(protocol: string, c: Case, variant: string | null = null, extra: [string, unknown][] = []) {
   return runOnce({
-    scenario: 'wf-crash-storm',
+    scenario: 'wf-storm-ref',
     seed: c.seed,
     variant,
     sets: [

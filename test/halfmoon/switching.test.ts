@@ -104,7 +104,7 @@ describe('published switching behaviours are caught', () => {
     // Two transitional writers of one key whose PreWrite and PostWrite orders cross (store jitter).
     {
       variant: 'transitional-dual-order',
-      scenario: 'wf-crash-storm',
+      scenario: 'wf-storm-ref',
       sets: [['protocol', 'transitional'], ['storeJitterUs', 4000], ['crashProbability', 0], ['faults.random', null], ['programs', [[{ w: 'k0', v: 'a' }], [{ w: 'k0', v: 'b' }]]], ['requests', 2], ['concurrency', 2], ['engines', 2]],
       seeds: 6,
     },

@@ -24,25 +24,25 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { variant: 'hmw-version-tie', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: prog([{ w: 'k0', v: 'a' }, { w: 'k0', v: 'b' }]), seeds: 1, caughtBy: /^C1/ },
-  { variant: 'hmr-caller-misses-callee-writes', protocol: 'hm-read', scenario: 'wf-crash-storm', sets: prog([{ call: [{ w: 'k0', v: 'a' }] }, { r: 'k0' }]), seeds: 1, caughtBy: /^C6/ },
-  { variant: 'hmw-caller-write-dropped', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: prog([{ call: [{ w: 'k0', v: 'a' }] }, { w: 'k0', v: 'b' }]), seeds: 1, caughtBy: /^C1/ },
-  { variant: 'keytag-xor-symmetric', protocol: 'hm-read', scenario: 'wf-crash-storm', sets: prog([{ w: 'b', v: 'x', t: 'a' }, { r: 'a', t: 'b' }]), seeds: 1, caughtBy: /^C4|^C6/ },
+  { variant: 'hmw-version-tie', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: prog([{ w: 'k0', v: 'a' }, { w: 'k0', v: 'b' }]), seeds: 1, caughtBy: /^C1/ },
+  { variant: 'hmr-caller-misses-callee-writes', protocol: 'hm-read', scenario: 'wf-storm-ref', sets: prog([{ call: [{ w: 'k0', v: 'a' }] }, { r: 'k0' }]), seeds: 1, caughtBy: /^C6/ },
+  { variant: 'hmw-caller-write-dropped', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: prog([{ call: [{ w: 'k0', v: 'a' }] }, { w: 'k0', v: 'b' }]), seeds: 1, caughtBy: /^C1/ },
+  { variant: 'keytag-xor-symmetric', protocol: 'hm-read', scenario: 'wf-storm-ref', sets: prog([{ w: 'b', v: 'x', t: 'a' }, { r: 'a', t: 'b' }]), seeds: 1, caughtBy: /^C4|^C6/ },
   {
     variant: 'version-float64',
     protocol: 'hm-write',
-    scenario: 'wf-crash-storm',
+    scenario: 'wf-storm-ref',
     sets: [...prog([{ r: 'k0' }, { w: 'k0', v: 'a' }, { r: 'k1' }, { w: 'k0', v: 'b' }]), ['seqBase', '1152921504606846976']],
     seeds: 1,
     caughtBy: /^C1/,
   },
-  { variant: 'eventual-store-reads', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: [['crashProbability', 0], ['faults.random', null], ['storeGetUs', 100], ['storePutUs', 100]], seeds: 3, caughtBy: /^C6/ },
-  { variant: 'step-hash-collision-fatal', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: [['crashProbability', 0], ['faults.random', null]], seeds: 2, caughtBy: /^C4/ },
-  { variant: 'invoke-result-unwrapped', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: [], seeds: 3, caughtBy: /^C4|^liveness/ },
+  { variant: 'eventual-store-reads', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: [['crashProbability', 0], ['faults.random', null], ['storeGetUs', 100], ['storePutUs', 100]], seeds: 3, caughtBy: /^C6/ },
+  { variant: 'step-hash-collision-fatal', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: [['crashProbability', 0], ['faults.random', null]], seeds: 2, caughtBy: /^C4/ },
+  { variant: 'invoke-result-unwrapped', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: [], seeds: 3, caughtBy: /^C4|^liveness/ },
   { variant: 'advisory-exit', protocol: 'hm-write', scenario: 'wf-duplicates', sets: [['crashProbability', 0]], seeds: 2, caughtBy: /^C1|^C2|^C3/ },
   { variant: 'done-plain-append', protocol: 'hm-write', scenario: 'wf-duplicates', sets: [['crashProbability', 0]], seeds: 2, caughtBy: /^C4|^P2/ },
-  { variant: 'random-top-level-id', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: [], seeds: 3, caughtBy: /^C\d|^P2/ },
-  { variant: 'postread-untyped', protocol: 'hm-write', scenario: 'wf-crash-storm', sets: [], seeds: 3, caughtBy: /^C4|^liveness/ },
+  { variant: 'random-top-level-id', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: [], seeds: 3, caughtBy: /^C\d|^P2/ },
+  { variant: 'postread-untyped', protocol: 'hm-write', scenario: 'wf-storm-ref', sets: [], seeds: 3, caughtBy: /^C4|^liveness/ },
 ];
 
 describe.each(cases)('$variant', (c) => {
@@ -61,7 +61,7 @@ describe.each(cases)('$variant', (c) => {
 
 it('hmr-no-postwrite-skip is an expected non-finding without GC (reported, not hidden)', () => {
   for (let seed = 1; seed <= 3; seed++) {
-    const r = runOnce({ scenario: 'wf-crash-storm', seed, variant: 'hmr-no-postwrite-skip', sets: [['protocol', 'hm-read']] });
+    const r = runOnce({ scenario: 'wf-storm-ref', seed, variant: 'hmr-no-postwrite-skip', sets: [['protocol', 'hm-read']] });
     expect(r.violations).toEqual([]);
   }
 });

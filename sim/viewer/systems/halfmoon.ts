@@ -108,7 +108,7 @@ function eventRow(ev: Record<string, unknown>): SummaryRow | null {
     }
     case 'storeOp':
       return { ...base, text: `store ${String(ev.op)} [${String(ev.stage)}]`, tone: 'info' };
-    case 'op':
+    case 'wfOp':
       return { ...base, text: `operation #${String(ev.ordinal)}: ${String(ev.kind)}${ev.key ? ` ${String(ev.table)}/${String(ev.key)}` : ''} = ${brief(ev.value, 40)}${ev.async ? ' (async)' : ''}`, tone: 'change' };
     case 'execEnd':
       return { ...base, text: `execution ${String(ev.exec)} ended: ${String(ev.outcome)}${ev.reason ? ` (${String(ev.reason)})` : ''}, output ${brief(ev.output, 40)}`, tone: ev.outcome === 'done' ? 'good' : 'warn' };

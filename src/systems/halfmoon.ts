@@ -22,7 +22,7 @@ import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
 import { buildBokiCluster } from '../boki/cluster.ts';
 import { engineMachine } from '../boki/engine.ts';
-import { BOKI_DEFAULTS, type BokiParams, isBokiVariant } from '../boki/params.ts';
+import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, validateBokiParams } from '../boki/params.ts';
 import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
@@ -66,6 +66,8 @@ export interface HalfmoonParams {
   readUs: number;
   /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
   seqBase: string;
+  /** Boki log only: overrides of the Boki cluster's parameters (`halfmoon variants` / system boki). */
+  logParams: Json;
   livenessBoundUs: number;
   recoveryEngines: number;
   recoveryIntervalUs: number;
@@ -118,6 +120,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   condAppendUs: 900,
   readUs: 200,
   seqBase: '0',
+  logParams: null,
   livenessBoundUs: 30_000_000,
   recoveryEngines: 2,
   recoveryIntervalUs: 500_000,
@@ -245,7 +248,9 @@ function bokiLog(
   isGuest: (m: unknown) => boolean,
   nodes: NodeSpec[],
 ): LogParts {
-  const bp: BokiParams = { ...BOKI_DEFAULTS, engines: engines.length, books: 1, probes: false };
+  const over = (p.logParams ?? {}) as Partial<BokiParams>;
+  const bp: BokiParams = { ...BOKI_DEFAULTS, ...over, engines: engines.length, books: 1, probes: false };
+  validateBokiParams(bp);
   const cluster = buildBokiCluster(bp, isBokiVariant(variant) ? variant : null);
   const fnNode = compose(engineMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
   const composed = new Set(engines);
@@ -256,7 +261,13 @@ function bokiLog(
     }
     nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) } });
   }
-  const host = (view: WorldView) => hostView(view, composed);
+  // One host view per underlying view (the simulator passes itself on every call).
+  const views = new WeakMap<WorldView, WorldView>();
+  const host = (view: WorldView) => {
+    let h = views.get(view);
+    if (!h) views.set(view, (h = hostView(view, composed)));
+    return h;
+  };
   return {
     invariants: cluster.invariants().map((inv) => ({
       name: inv.name,
@@ -456,6 +467,10 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');
     if (p.controllerRule !== 'cost' && p.controllerRule !== 'count') throw new InputError(`params.controllerRule: 'cost' or 'count', got '${p.controllerRule}'`);
     if (p.switchEveryUs > 0 && p.protocol !== 'hm-read' && p.protocol !== 'hm-write') throw new InputError(`params.switchEveryUs: fixed-timer switching starts from hm-read or hm-write, not '${p.protocol}'`);
+    if (p.logParams !== null && (typeof p.logParams !== 'object' || Array.isArray(p.logParams))) throw new InputError('params.logParams: an object of Boki parameters, or null');
+    if (p.logParams !== null) {
+      for (const k of Object.keys(p.logParams)) if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.logParams.${k}: not a Boki parameter`);
+    }
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
   },

@@ -60,6 +60,8 @@ export interface HalfmoonParams {
   storeGetUs: number;
   storePutUs: number;
   storeJitterUs: number;
+  /** The runtime resends a store request unanswered this long (store operations are idempotent). */
+  storeTimeoutUs: number;
   staleReadUs: number;
   appendUs: number;
   condAppendUs: number;
@@ -115,6 +117,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   storeGetUs: 2000,
   storePutUs: 3800,
   storeJitterUs: 0,
+  storeTimeoutUs: 200_000,
   staleReadUs: 0,
   appendUs: 1000,
   condAppendUs: 900,
@@ -177,6 +180,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     crashProbability: p.crashes && p.crashProbability === 0 ? 0.002 : p.crashProbability,
     crashUntilUs: p.crashUntilUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
+    storeTimeoutUs: p.storeTimeoutUs,
   };
   const initial: [string, Json][] = [];
   for (const [t, k, v] of w.initial(wparams)) {

@@ -22,11 +22,12 @@ import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
 import { buildBokiCluster } from '../boki/cluster.ts';
 import { engineMachine } from '../boki/engine.ts';
-import { BOKI_DEFAULTS, type BokiParams, isBokiVariant } from '../boki/params.ts';
+import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, validateBokiParams } from '../boki/params.ts';
 import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
+import { FUNCTION_NODE_WIRE, STORE_WIRE } from '../halfmoon/wire.ts';
 
 export const PROTOCOLS: Readonly<Record<string, Mode>> = {
   boki: 'BOKI',
@@ -90,6 +91,12 @@ export interface HalfmoonParams {
    * unless set) and crash-restarts of function nodes, both until crashUntilUs.
    */
   crashes: boolean;
+  /** Overrides of the Boki log's parameters (src/boki/params.ts) for `log: boki`; null: the defaults. */
+  boki: Json;
+  /** The store persists its rows and recovers them after a restart (a real cluster's store process). */
+  storeDurable: boolean;
+  /** Prefixed to the client's request ids (each run against a long-lived real cluster has its own). */
+  requestPrefix: string;
 }
 
 export const halfmoonDefaults: HalfmoonParams = {
@@ -135,7 +142,33 @@ export const halfmoonDefaults: HalfmoonParams = {
   dwellUs: 1_000_000,
   reconcileParallelism: 16,
   crashes: false,
+  boki: null,
+  storeDurable: false,
+  requestPrefix: '',
 };
+
+/** The Boki parameters of a Halfmoon system on `log: boki`: the defaults, the overrides, its engines. */
+export function halfmoonBokiParams(p: HalfmoonParams): BokiParams {
+  const over = (p.boki ?? {}) as Record<string, unknown>;
+  return { ...BOKI_DEFAULTS, ...over, engines: p.engines, books: 1, probes: false } as BokiParams;
+}
+
+function validateBokiOverrides(p: HalfmoonParams): void {
+  if (p.boki === null) return;
+  if (typeof p.boki !== 'object' || Array.isArray(p.boki)) throw new InputError('params.boki: expected an object of Boki parameters');
+  for (const [k, v] of Object.entries(p.boki)) {
+    if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.boki.${k}: unknown Boki parameter`);
+    if (k === 'engines' || k === 'books' || k === 'probes') throw new InputError(`params.boki.${k}: set by the Halfmoon system`);
+    const want = typeof BOKI_DEFAULTS[k as keyof BokiParams];
+    if (typeof v !== want) throw new InputError(`params.boki.${k}: expected a ${want}, got ${JSON.stringify(v)}`);
+  }
+  try {
+    validateBokiParams(halfmoonBokiParams(p));
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.message.replace(/^params\./, 'params.boki.'));
+    throw e;
+  }
+}
 
 function variantFlags(variant: string | null) {
   return {
@@ -189,8 +222,17 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     id: 'store',
     role: 'store',
     machine: storeMachine,
-    config: { getUs: p.storeGetUs, putUs: p.storePutUs, jitterUs: p.storeJitterUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
+    config: {
+      getUs: p.storeGetUs,
+      putUs: p.storePutUs,
+      jitterUs: p.storeJitterUs,
+      initial,
+      staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0,
+      floatVersions: flags.floatVersions,
+      ...(p.storeDurable ? { durable: true } : {}),
+    },
     faultable: false,
+    wire: STORE_WIRE,
   });
   return finishHalfmoon(p, variant, mode, switching, reconcile, wparams, engines, nodes, logParts);
 }
@@ -245,7 +287,7 @@ function bokiLog(
   isGuest: (m: unknown) => boolean,
   nodes: NodeSpec[],
 ): LogParts {
-  const bp: BokiParams = { ...BOKI_DEFAULTS, engines: engines.length, books: 1, probes: false };
+  const bp: BokiParams = halfmoonBokiParams(p);
   const cluster = buildBokiCluster(bp, isBokiVariant(variant) ? variant : null);
   const fnNode = compose(engineMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
   const composed = new Set(engines);
@@ -254,7 +296,7 @@ function bokiLog(
       nodes.push(n);
       continue;
     }
-    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) } });
+    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) }, wire: FUNCTION_NODE_WIRE });
   }
   const host = (view: WorldView) => hostView(view, composed);
   return {
@@ -335,6 +377,7 @@ function finishHalfmoon(
       rps: p.rps,
       timeoutUs: p.timeoutUs,
       mode,
+      ...(p.requestPrefix !== '' ? { requestPrefix: p.requestPrefix } : {}),
       switching: switching
         ? {
             adaptive:
@@ -458,6 +501,9 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (p.switchEveryUs > 0 && p.protocol !== 'hm-read' && p.protocol !== 'hm-write') throw new InputError(`params.switchEveryUs: fixed-timer switching starts from hm-read or hm-write, not '${p.protocol}'`);
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
+    if (!/^[A-Za-z0-9_.-]{0,32}$/.test(p.requestPrefix)) throw new InputError(`params.requestPrefix: letters, digits, _ . - (at most 32), got '${p.requestPrefix}'`);
+    if (p.boki !== null && p.log !== 'boki') throw new InputError("params.boki: Boki parameters need log: boki");
+    validateBokiOverrides(p);
   },
   build: buildHalfmoon,
 };

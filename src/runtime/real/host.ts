@@ -29,7 +29,7 @@ import { stringifyWire } from '../../core/json.ts';
 import type { HistoryEvent, Invariant, NodeSpec, WorldView } from '../../core/system.ts';
 import { RealClient } from './client.ts';
 import { RealCtx, wallUs } from './clock.ts';
-import { type Addr, type ConnLimits, DEFAULT_LIMITS, FramedSocket, OutLink } from './conn.ts';
+import { type Addr, type ConnLimits, DEFAULT_LIMITS, FramedSocket, OutLink, STATE_MAX_BYTES_DEFAULT } from './conn.ts';
 import { FrameError } from './frame.ts';
 import type { HistorySink } from './history.ts';
 import { type StoreOptions, WalStore } from './store.ts';
@@ -576,6 +576,10 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
       conn.write(encodeEnvelope({ t: 'statusRep', id: f.id, status: this.status() }, this.limits.maxFrameBytes));
       return;
     }
+    if (f.t === 'state') {
+      conn.write(this.stateFrame(f.id));
+      return;
+    }
     const why = this.o.spec.wire?.request?.(f.body) ?? null;
     if (why !== null) throw new FrameError('malformed', `request ${f.reqId}: ${why}`);
     this.counters.requestsIn!++;
@@ -583,6 +587,17 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
     this.replyTo.set(f.reqId, conn);
     if (this.replyTo.size > REPLY_ROUTES_MAX) this.replyTo.delete(this.replyTo.keys().next().value!);
     this.step({ type: 'client', reqId: f.reqId, body: f.body });
+  }
+
+  /** The machine's state as a `stateRep` frame, or the reason it cannot be sent. */
+  private stateFrame(id: number): Buffer {
+    const max = this.limits.stateMaxBytes ?? STATE_MAX_BYTES_DEFAULT;
+    if (this.state === undefined) return encodeEnvelope({ t: 'stateRep', id, state: undefined, error: `${this.id} has no state yet (${this.phase})` }, max);
+    try {
+      return encodeEnvelope({ t: 'stateRep', id, state: this.state, error: null }, max);
+    } catch (e) {
+      return encodeEnvelope({ t: 'stateRep', id, state: undefined, error: `${this.id}: ${(e as Error).message}` }, max);
+    }
   }
 
   /** Pauses every inbound socket while the outbox is long, resumes below the low mark. */

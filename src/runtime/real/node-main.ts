@@ -14,6 +14,7 @@ import type { HistoryEvent, WorldView } from '../../core/system.ts';
 import { planCluster } from './cluster-config.ts';
 import { JsonlHistory } from './history.ts';
 import { MachineHost } from './host.ts';
+import { zooKeeperConnect } from './cluster.ts';
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -58,6 +59,7 @@ async function main(planFile: string, id: NodeId): Promise<void> {
     log,
     invariants: plan.instance.invariants,
     view,
+    coordination: plan.coordination !== null ? { node: plan.coordination, connect: zooKeeperConnect(plan)! } : null,
     ...(driver && plan.instance.done ? { done: () => plan.instance.done!(view) } : {}),
     onStep: () => {
       if (!driver || doneMarked || !plan.instance.done || !plan.instance.done(view)) return;

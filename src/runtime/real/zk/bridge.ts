@@ -21,9 +21,13 @@
  *   path's own creation, data change and deletion come from a re-armed data/exists watch. The
  *   `addWatch` reply is sent once the first listing is in, so every change after the reply is
  *   reported. Emulation limits: a recursive watch covers the path and its children, not deeper
- *   levels (Boki's directories hold leaves only), and a child created and deleted between two
+ *   levels (Boki's directories hold leaves only); a child's creation or deletion is reported
+ *   after the re-listing it takes to find it, so later than ZooKeeper would (possibly after the
+ *   reply to a later request of the same session); and a child created and deleted between two
  *   listings is not seen (Boki never deletes what it watches for, except ephemeral
- *   registrations, whose controller re-lists the directory anyway).
+ *   registrations, whose controller re-lists the directory anyway). When a one-shot watch of the
+ *   session already delivered an event the emulation covers, the emulation skips it: ZooKeeper
+ *   notifies a session once per event.
  * - Sessions and leases: the Boki client's `zk.ping` is answered here (`zk.pong`) while the real
  *   session is connected; ZooKeeper's own lease is kept by the library's pings over the real
  *   connection, so a killed or stopped process loses its session after the session timeout and
@@ -36,7 +40,8 @@
  *   a ConnectionLoss. A request whose reply is dropped times out on the client and is retried.
  * - `zxid` in replies is the znode's mzxid when the reply carries a stat, else 0 (the library
  *   exposes no per-reply zxid; Boki never reads it). `ephemeralOwner` is the bridge-local session
- *   number for this bridge's own sessions and 1 for any other owner; create replies carry no stat.
+ *   number for this bridge's own sessions and 1 for any other owner; a create's stat is read just
+ *   after it (the library has no create2).
  * - Ordering: replies on a session leave in request order (a reorder buffer enforces it), watch
  *   events as ZooKeeper delivers them, which is before the reply to any later request.
  */
@@ -60,7 +65,8 @@ const INFLIGHT_MAX = 10_000;
 /** Emulated persistent watches per session, at most. */
 const WATCHES_MAX = 64;
 
-type Reply = Extract<ZkResponse, { type: 'zk.reply' }>;
+/** An answer waiting in the reorder buffer: a reply or a pong, numbered when it leaves. */
+type Pending = Extract<ZkResponse, { type: 'zk.reply' }> | Extract<ZkResponse, { type: 'zk.pong' }>;
 type ReplyExtra = { path?: string; data?: unknown; stat?: Stat; children?: readonly string[] };
 
 interface BridgeSession {
@@ -73,8 +79,13 @@ interface BridgeSession {
   /** Reorder buffer: request index -> its answer (null: dropped), sent in index order. */
   nextIn: number;
   nextOut: number;
-  readonly out: Map<number, Reply | null>;
+  readonly out: Map<number, Pending | null>;
   readonly watches: Map<string, PersistentWatch>;
+  /**
+   * Events a one-shot watch already delivered that an emulated persistent watch covers too:
+   * ZooKeeper notifies a session once per event, so the emulation skips them.
+   */
+  readonly delivered: Map<string, number>;
 }
 
 interface PersistentWatch {
@@ -110,11 +121,14 @@ export class CoordBridge {
     }
     if (s.zk.expired) return this.expire(s, req.session);
     switch (req.type) {
-      case 'zk.ping':
-        s.n++;
-        if (s.zk.connected) this.o.deliver({ type: 'zk.pong', session: s.id, n: s.n });
-        else this.counters.dropped++; // reconnecting: the client sees the gap later
+      case 'zk.ping': {
+        // In order with the replies still pending, as ZooKeeper answers a session in order; while
+        // the library reconnects, the pong is lost and the client sees the gap later.
+        const idx = s.nextIn++;
+        s.out.set(idx, s.zk.connected ? { type: 'zk.pong', session: s.id, n: 0 } : null);
+        this.flush(s);
         return;
+      }
       case 'zk.close':
         this.track(s, req.xid, Promise.resolve({}));
         void this.closeSession(s);
@@ -137,13 +151,13 @@ export class CoordBridge {
         return this.track(
           s,
           req.xid,
-          s.zk.getData(req.path, req.watch ? (ev) => this.event(s, ev.type, ev.path) : undefined).then((r) => ({ data: r.data, stat: this.stat(r.stat) })),
+          s.zk.getData(req.path, req.watch ? (ev) => this.oneShot(s, ev) : undefined).then((r) => ({ data: r.data, stat: this.stat(r.stat) })),
         );
       case 'zk.getChildren':
         return this.track(
           s,
           req.xid,
-          s.zk.getChildren(req.path, req.watch ? (ev) => this.event(s, ev.type, ev.path) : undefined).then((r) => ({ children: r.children, stat: this.stat(r.stat) })),
+          s.zk.getChildren(req.path, req.watch ? (ev) => this.oneShot(s, ev) : undefined).then((r) => ({ children: r.children, stat: this.stat(r.stat) })),
         );
       case 'zk.addWatch':
         return this.track(s, req.xid, this.addWatch(s, req.path, req.mode).then(() => ({})));
@@ -174,7 +188,7 @@ export class CoordBridge {
       return;
     }
     const id = this.nextSession++;
-    const s: BridgeSession = { id, timeoutMs, zk: null, phase: 'connecting', n: 0, nextIn: 0, nextOut: 0, out: new Map(), watches: new Map() };
+    const s: BridgeSession = { id, timeoutMs, zk: null, phase: 'connecting', n: 0, nextIn: 0, nextOut: 0, out: new Map(), watches: new Map(), delivered: new Map() };
     this.sessions.set(id, s);
     this.counters.sessions++;
     ZkClient.connect(this.o.connect, { sessionTimeoutMs: Math.max(1, Math.round(timeoutMs)), connectTimeoutMs: this.o.connectTimeoutMs ?? 10_000, retries: 0 }).then(
@@ -217,11 +231,20 @@ export class CoordBridge {
     if (!wasConnecting && s.zk) await s.zk.close();
   }
 
+  /**
+   * A create, answered with the created path and its stat. The library has no create2, so the
+   * stat is read right after the create (the znode may have changed in between; Boki's creates
+   * are never changed afterwards).
+   */
   private create(s: BridgeSession, xid: number, path: string, data: unknown, mode: CreateMode): void {
+    const zk = s.zk!;
     this.track(
       s,
       xid,
-      s.zk!.create(path, data, mode).then((created) => ({ path: created })),
+      zk.create(path, data, mode).then(async (created) => {
+        const st = await zk.exists(created).catch(() => null);
+        return st ? { path: created, stat: this.stat(st) } : { path: created };
+      }),
     );
   }
 
@@ -250,6 +273,37 @@ export class CoordBridge {
     const zxid = extra.stat ? extra.stat.mzxid : 0;
     s.out.set(idx, { type: 'zk.reply', session: s.id, xid, n: 0, zxid, err, ...extra });
     this.flush(s);
+  }
+
+  /** A one-shot watch fired: deliver it, and spare the emulation a duplicate. */
+  private oneShot(s: BridgeSession, ev: WatchEvent): void {
+    if (this.covered(s, ev.type, ev.path)) {
+      const k = `${ev.type} ${ev.path}`;
+      s.delivered.set(k, (s.delivered.get(k) ?? 0) + 1);
+    }
+    this.event(s, ev.type, ev.path);
+  }
+
+  /** Would an emulated persistent watch of this session report this event? */
+  private covered(s: BridgeSession, type: WatchEvent['type'], path: string): boolean {
+    const own = s.watches.get(path);
+    if (own && !own.stopped && type !== 'NodeChildrenChanged') return true;
+    if (own && !own.stopped && own.mode === 'persistent') return true;
+    const i = path.lastIndexOf('/');
+    const parent = s.watches.get(i <= 0 ? '/' : path.slice(0, i));
+    return parent !== undefined && !parent.stopped && parent.mode === 'persistentRecursive' && (type === 'NodeCreated' || type === 'NodeDeleted');
+  }
+
+  /** An event of the emulation, unless a one-shot watch already delivered it. */
+  private emulated(s: BridgeSession, type: WatchEvent['type'], path: string): void {
+    const k = `${type} ${path}`;
+    const d = s.delivered.get(k);
+    if (d !== undefined) {
+      if (d <= 1) s.delivered.delete(k);
+      else s.delivered.set(k, d - 1);
+      return;
+    }
+    this.event(s, type, path);
   }
 
   private flush(s: BridgeSession): void {
@@ -317,17 +371,17 @@ export class CoordBridge {
         const added = children.filter((c) => !before.has(c));
         const removed = [...before].filter((c) => !now.has(c)).sort();
         if (w.mode === 'persistent') {
-          if (added.length > 0 || removed.length > 0) this.event(s, 'NodeChildrenChanged', w.path);
+          if (added.length > 0 || removed.length > 0) this.emulated(s, 'NodeChildrenChanged', w.path);
           return;
         }
-        for (const c of added) this.event(s, 'NodeCreated', this.child(w, c));
-        for (const c of removed) this.event(s, 'NodeDeleted', this.child(w, c));
+        for (const c of added) this.emulated(s, 'NodeCreated', this.child(w, c));
+        for (const c of removed) this.emulated(s, 'NodeDeleted', this.child(w, c));
       })
       .catch((e: unknown) => {
         if (w.stopped) return;
         if (e instanceof ZkError && e.code === 'noNode') {
           // The path is gone (or not there yet): its own watch reports it; list again once it is.
-          if (w.known !== null && w.mode === 'persistentRecursive') for (const c of [...w.known].sort()) this.event(s, 'NodeDeleted', this.child(w, c));
+          if (w.known !== null && w.mode === 'persistentRecursive') for (const c of [...w.known].sort()) this.emulated(s, 'NodeDeleted', this.child(w, c));
           w.known = w.known === null ? null : new Set();
           return;
         }
@@ -336,25 +390,40 @@ export class CoordBridge {
       });
   }
 
-  /** Watches the path itself: creation, data changes, deletion. */
+  /**
+   * Watches the path itself: creation, data changes, deletion. The event goes out as ZooKeeper
+   * notifies it (so, as with a real persistent watch, before the reply to the write that caused
+   * it); re-arming then reads the znode, and changes that slipped in between are reported too.
+   */
   private selfRound(s: BridgeSession, w: PersistentWatch): Promise<void> {
     if (w.stopped || s.zk === null) return Promise.resolve();
+    const onEvent = (ev: WatchEvent) => {
+      if (w.stopped) return;
+      this.emulated(s, ev.type, w.path);
+      if (ev.type === 'NodeCreated') {
+        w.exists = true;
+        w.version = 0;
+        void this.childRound(s, w).catch(() => undefined);
+      } else if (ev.type === 'NodeDeleted') {
+        w.exists = false;
+        w.version = -1;
+      } else if (ev.type === 'NodeDataChanged') w.version++;
+      void this.selfRound(s, w).catch(() => undefined);
+    };
     return s.zk
-      .exists(w.path, () => void this.selfRound(s, w).catch(() => undefined))
+      .exists(w.path, onEvent)
       .then((st) => {
         if (w.stopped) return;
         const first = w.exists === null;
         const was = w.exists;
-        const version = st ? st.version : -1;
-        w.exists = st !== null;
         const oldVersion = w.version;
-        w.version = version;
+        w.exists = st !== null;
+        w.version = st ? st.version : -1;
         if (first) return;
-        if (!was && st) {
-          this.event(s, 'NodeCreated', w.path);
-          void this.childRound(s, w).catch(() => undefined);
-        } else if (was && !st) this.event(s, 'NodeDeleted', w.path);
-        else if (st && version !== oldVersion) this.event(s, 'NodeDataChanged', w.path);
+        // What happened between the notification and this read.
+        if (!was && st) this.emulated(s, 'NodeCreated', w.path);
+        else if (was && !st) this.emulated(s, 'NodeDeleted', w.path);
+        else if (st && st.version > oldVersion) for (let v = oldVersion; v < st.version && v < oldVersion + 64; v++) this.emulated(s, 'NodeDataChanged', w.path);
       })
       .catch((e: unknown) => {
         if (w.stopped) return;

@@ -67,6 +67,8 @@ export interface HalfmoonParams {
   readUs: number;
   /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
   seqBase: string;
+  /** Boki log only: overrides of the Boki cluster's parameters (`halfmoon variants` / system boki). */
+  logParams: Json;
   livenessBoundUs: number;
   recoveryEngines: number;
   recoveryIntervalUs: number;
@@ -91,8 +93,6 @@ export interface HalfmoonParams {
    * unless set) and crash-restarts of function nodes, both until crashUntilUs.
    */
   crashes: boolean;
-  /** Overrides of the Boki log's parameters (src/boki/params.ts) for `log: boki`; null: the defaults. */
-  boki: Json;
   /** The store persists its rows and recovers them after a restart (a real cluster's store process). */
   storeDurable: boolean;
   /** Prefixed to the client's request ids (each run against a long-lived real cluster has its own). */
@@ -125,6 +125,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   condAppendUs: 900,
   readUs: 200,
   seqBase: '0',
+  logParams: null,
   livenessBoundUs: 30_000_000,
   recoveryEngines: 2,
   recoveryIntervalUs: 500_000,
@@ -142,33 +143,9 @@ export const halfmoonDefaults: HalfmoonParams = {
   dwellUs: 1_000_000,
   reconcileParallelism: 16,
   crashes: false,
-  boki: null,
   storeDurable: false,
   requestPrefix: '',
 };
-
-/** The Boki parameters of a Halfmoon system on `log: boki`: the defaults, the overrides, its engines. */
-export function halfmoonBokiParams(p: HalfmoonParams): BokiParams {
-  const over = (p.boki ?? {}) as Record<string, unknown>;
-  return { ...BOKI_DEFAULTS, ...over, engines: p.engines, books: 1, probes: false } as BokiParams;
-}
-
-function validateBokiOverrides(p: HalfmoonParams): void {
-  if (p.boki === null) return;
-  if (typeof p.boki !== 'object' || Array.isArray(p.boki)) throw new InputError('params.boki: expected an object of Boki parameters');
-  for (const [k, v] of Object.entries(p.boki)) {
-    if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.boki.${k}: unknown Boki parameter`);
-    if (k === 'engines' || k === 'books' || k === 'probes') throw new InputError(`params.boki.${k}: set by the Halfmoon system`);
-    const want = typeof BOKI_DEFAULTS[k as keyof BokiParams];
-    if (typeof v !== want) throw new InputError(`params.boki.${k}: expected a ${want}, got ${JSON.stringify(v)}`);
-  }
-  try {
-    validateBokiParams(halfmoonBokiParams(p));
-  } catch (e) {
-    if (e instanceof InputError) throw new InputError(e.message.replace(/^params\./, 'params.boki.'));
-    throw e;
-  }
-}
 
 function variantFlags(variant: string | null) {
   return {
@@ -287,7 +264,9 @@ function bokiLog(
   isGuest: (m: unknown) => boolean,
   nodes: NodeSpec[],
 ): LogParts {
-  const bp: BokiParams = halfmoonBokiParams(p);
+  const over = (p.logParams ?? {}) as Partial<BokiParams>;
+  const bp: BokiParams = { ...BOKI_DEFAULTS, ...over, engines: engines.length, books: 1, probes: false };
+  validateBokiParams(bp);
   const cluster = buildBokiCluster(bp, isBokiVariant(variant) ? variant : null);
   const fnNode = compose(engineMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
   const composed = new Set(engines);
@@ -298,7 +277,13 @@ function bokiLog(
     }
     nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) }, wire: FUNCTION_NODE_WIRE });
   }
-  const host = (view: WorldView) => hostView(view, composed);
+  // One host view per underlying view (the simulator passes itself on every call).
+  const views = new WeakMap<WorldView, WorldView>();
+  const host = (view: WorldView) => {
+    let h = views.get(view);
+    if (!h) views.set(view, (h = hostView(view, composed)));
+    return h;
+  };
   return {
     invariants: cluster.invariants().map((inv) => ({
       name: inv.name,
@@ -499,11 +484,13 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');
     if (p.controllerRule !== 'cost' && p.controllerRule !== 'count') throw new InputError(`params.controllerRule: 'cost' or 'count', got '${p.controllerRule}'`);
     if (p.switchEveryUs > 0 && p.protocol !== 'hm-read' && p.protocol !== 'hm-write') throw new InputError(`params.switchEveryUs: fixed-timer switching starts from hm-read or hm-write, not '${p.protocol}'`);
+    if (p.logParams !== null && (typeof p.logParams !== 'object' || Array.isArray(p.logParams))) throw new InputError('params.logParams: an object of Boki parameters, or null');
+    if (p.logParams !== null) {
+      for (const k of Object.keys(p.logParams)) if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.logParams.${k}: not a Boki parameter`);
+    }
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
     if (!/^[A-Za-z0-9_.-]{0,32}$/.test(p.requestPrefix)) throw new InputError(`params.requestPrefix: letters, digits, _ . - (at most 32), got '${p.requestPrefix}'`);
-    if (p.boki !== null && p.log !== 'boki') throw new InputError("params.boki: Boki parameters need log: boki");
-    validateBokiOverrides(p);
   },
   build: buildHalfmoon,
 };

@@ -50,7 +50,7 @@ async function freshCluster(name: string): Promise<ClusterPlan> {
     file,
     JSON.stringify({
       scenario: 'wf-real-failover',
-      params: { storeDurable: true, storeGetUs: 0, storePutUs: 0, boki: { bootWaitMs: 3000 } },
+      params: { storeDurable: true, storeGetUs: 0, storePutUs: 0, logParams: { bootWaitMs: 3000 } },
       stateDir: join(root, name),
       nodes,
       zookeeper: { mode: 'local', clientPort: ports[NODES.length], tickTimeMs: 200 },

@@ -100,7 +100,7 @@ describe('every listener of a Halfmoon-on-Boki cluster under malformed and overs
         name: 'hostile-boki',
         description: 'x',
         system: 'halfmoon',
-        params: { log: 'boki', protocol: 'hm-write', workload: 'program', keys: 16, opsPerRequest: 4, engines: 3, requests: 60, concurrency: 4, storeGetUs: 0, storePutUs: 0, boki: { bootWaitMs: 2000 } },
+        params: { log: 'boki', protocol: 'hm-write', workload: 'program', keys: 16, opsPerRequest: 4, engines: 3, requests: 60, concurrency: 4, storeGetUs: 0, storePutUs: 0, logParams: { bootWaitMs: 2000 } },
       },
       'test',
     );

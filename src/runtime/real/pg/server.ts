@@ -4,7 +4,8 @@
  * `pg_ctl stop` (fast) to end it. Debian's `postgresql` package provides the binaries
  * (/usr/lib/postgresql/<version>/bin); `HALFMOON_PG_BIN` names another directory. PostgreSQL
  * refuses to run as root, so as root the server runs as the `postgres` user (which the package
- * creates) through `runuser`.
+ * creates) through `runuser`, and `dir` must then be reachable by that user (a directory of its
+ * own under /tmp is; one inside a private temporary directory is not).
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';

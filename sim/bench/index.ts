@@ -5,9 +5,13 @@
 import type { Machine } from '../../src/core/contract.ts';
 import { EventQueue } from '../queue.ts';
 import { createRng } from '../rng.ts';
-import { runOnce } from '../run.ts';
+import { bokiAppendBench, realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
+import { buildInstance, runOnce } from '../run.ts';
 import { parseScenario } from '../scenario.ts';
 import { Simulator } from '../simulator.ts';
+import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
+import { toPerfetto } from '../viewer/perfetto.ts';
+import { syntheticTraceLines } from '../viewer/synthetic.ts';
 import { wallNowMs } from '../wallclock.ts';
 import { cloneState } from '../explore/clone.ts';
 import { explore } from '../explore/index.ts';
@@ -21,7 +25,8 @@ export interface BenchResult {
 export interface Bench {
   readonly name: string;
   readonly description: string;
-  run(quick: boolean): BenchResult;
+  /** Simulator benches are synchronous; real-mode ones (sockets, disks) return a promise. */
+  run(quick: boolean): BenchResult | Promise<BenchResult>;
 }
 
 /** Median of `rounds` timings of `f` (after one warm-up), in ms. */
@@ -106,6 +111,104 @@ const registerFaultsBench: Bench = {
 };
 
 /**
+ * The viewer's server-side costs on a synthetic run: building the view model from the trace's
+ * lines (what `halfmoon view` does before it serves), and exporting to Perfetto JSON.
+ */
+const viewerBench: Bench = {
+  name: 'viewer-model',
+  description: 'view model and Perfetto export of a synthetic 100,000-step trace (20,000 when quick)',
+  run(quick) {
+    const steps = quick ? 20_000 : 100_000;
+    const lines = syntheticTraceLines({ steps });
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
+    let model: ViewModel | null = null;
+    const buildMs = measure(() => {
+      const b = new ModelBuilder(JSON.parse(lines[0]!) as Record<string, unknown>, 'synthetic.jsonl', null);
+      for (let i = 1; i < lines.length; i++) b.add(JSON.parse(lines[i]!) as Record<string, unknown>, i);
+      model = b.finish();
+    }, 3);
+    const m = model as unknown as ViewModel;
+    let events = 0;
+    const exportMs = measure(() => {
+      events = toPerfetto(m).traceEvents.length;
+    }, 3);
+    return {
+      name: this.name,
+      figures: {
+        steps,
+        traceMB: Math.round(bytes / 1e5) / 10,
+        modelMs: Math.round(buildMs),
+        modelJsonMB: Math.round(JSON.stringify(m).length / 1e5) / 10,
+        perfettoMs: Math.round(exportMs),
+        perfettoEvents: events,
+      },
+    };
+  },
+};
+
+/**
+ * Real mode, measured in one run so the figures compare: the platform's floor (a framed TCP round
+ * trip between two processes, one synced append) and a register operation on the real runtime
+ * (two quorum round trips and a synced put), whose ratio to the floor is the runtime's overhead.
+ */
+const realBench: Bench = {
+  name: 'real-mode',
+  description: 'loopback TCP round trip between two processes, synced append, register op on the real runtime (p50/p99 in us)',
+  async run(quick) {
+    const rtt = await tcpRoundTrip(quick ? 2000 : 20_000);
+    const sync = await syncedAppend(quick ? 200 : 2000);
+    const ops = quick ? 100 : 1000;
+    const script = Array.from({ length: ops }, (_, i) => (i % 2 === 0 ? { client: i % 3, op: 'write', value: `v${i}` } : { client: i % 3, op: 'read' }));
+    const scenario = parseScenario({ name: 'bench-real', description: 'bench', system: 'register', params: { script } }, 'bench');
+    const reg = await realOpLatency(buildInstance(scenario), 'register');
+    return {
+      name: this.name,
+      figures: {
+        tcpRttP50Us: rtt.p50Us,
+        tcpRttP99Us: rtt.p99Us,
+        syncedAppendP50Us: sync.p50Us,
+        syncedAppendP99Us: sync.p99Us,
+        registerOps: reg.samples,
+        registerOpP50Us: reg.p50Us,
+        registerOpP99Us: reg.p99Us,
+        registerOpP50OverRttP50: Math.round((reg.p50Us / Math.max(1, rtt.p50Us)) * 10) / 10,
+      },
+    };
+  },
+};
+
+/**
+ * Boki appends on a real cluster (one process per node, ZooKeeper when installed), beside the
+ * raw round trip between two processes and one synced append measured in the same run: the
+ * append's p50 over the round trip's p50 is the figure the real runtime is judged by.
+ */
+const realAppendBench: Bench = {
+  name: 'real-append',
+  description: 'Boki append latency (one in flight) and throughput (64 invocations) on a real loopback cluster, beside the raw TCP round trip (us)',
+  async run(quick) {
+    const rtt = await tcpRoundTrip(quick ? 2000 : 20_000);
+    const sync = await syncedAppend(quick ? 200 : 1000);
+    const a = await bokiAppendBench({ appends: quick ? 300 : 2000, concurrency: 64, throughputMs: quick ? 3000 : 10_000 });
+    return {
+      name: this.name,
+      figures: {
+        tcpRttP50Us: rtt.p50Us,
+        tcpRttP99Us: rtt.p99Us,
+        syncedAppendP50Us: sync.p50Us,
+        syncedAppendP99Us: sync.p99Us,
+        appends: a.latency.samples,
+        appendP50Us: a.latency.p50Us,
+        appendP99Us: a.latency.p99Us,
+        appendP50OverRttP50: Math.round((a.latency.p50Us / Math.max(1, rtt.p50Us)) * 10) / 10,
+        appendsPerSec: a.appendsPerSec,
+        concurrency: a.concurrency,
+        coordination: a.coordination,
+      },
+    };
+  },
+};
+
+/**
  * The explorer on two-phase commit with 8 resource managers: 1,745,408 unique states, the
  * benchmark Stateright and TLC are compared on. A C model checker does about 1.1 million unique
  * states per second on this machine; the target is at least 300,000 on one core.
@@ -173,4 +276,4 @@ const exploreCloneBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, explore2pcBench, exploreRegisterBench, exploreCloneBench];
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreCloneBench];

@@ -15,7 +15,7 @@
  * A crash takes both down together, as a process crash would.
  */
 import { assert, assertNever } from './assert.ts';
-import type { Ctx, DiskImage, Effect, Input, Machine, NodeId } from './contract.ts';
+import type { DiskImage, Effect, Input, Machine, NodeId } from './contract.ts';
 
 export interface Composed<HS, GS> {
   host: HS;
@@ -48,6 +48,7 @@ export function compose<HC, HS, GC, GS>(
 
   return {
     role: opts.role,
+    traceView: (s) => ({ host: host.traceView ? host.traceView(s.host) : s.host, guest: guest.traceView ? guest.traceView(s.guest) : s.guest }),
     init: (cfg, self) => ({ host: host.init(cfg.host, self), guest: guest.init(cfg.guest, self) }),
     recover: (cfg, self, disk) => ({
       host: host.recover(cfg.host, self, subDisk(disk, 'h/')),
@@ -143,4 +144,3 @@ export function compose<HC, HS, GC, GS>(
   };
 }
 
-export type { Ctx };

@@ -47,15 +47,22 @@ export type RunOutcome =
 /** Operations per function execution, at most (a loop that never ends is a bug, not a workload). */
 export const USER_OPS_MAX = 10_000;
 
+/** Equal JSON values; strings and numbers (nearly every value) without serialising. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 function sameOp(a: UserOp, b: UserOp): boolean {
   if (a.kind !== b.kind) return false;
   switch (a.kind) {
     case 'read':
       return a.table === (b as typeof a).table && a.key === (b as typeof a).key;
     case 'write':
-      return a.table === (b as typeof a).table && a.key === (b as typeof a).key && JSON.stringify(a.value) === JSON.stringify((b as typeof a).value);
+      return a.table === (b as typeof a).table && a.key === (b as typeof a).key && sameJson(a.value, (b as typeof a).value);
     case 'invoke':
-      return a.fn === (b as typeof a).fn && a.async === (b as typeof a).async && JSON.stringify(a.input) === JSON.stringify((b as typeof a).input);
+      return a.fn === (b as typeof a).fn && a.async === (b as typeof a).async && sameJson(a.input, (b as typeof a).input);
   }
 }
 

@@ -9,7 +9,7 @@
  *   UNSAFE  HM-R's read discipline with HM-W's writes: the negative control that must fail.
  */
 import { assertNever } from '../core/assert.ts';
-import { decodeRecord, encodeRecord, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO, versionCmp } from './records.ts';
+import { decodeRecord, encodeRecord, type Envelope, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO } from './records.ts';
 import { bokiPost, bokiPropose, type ChildSpec, type OpIO, postAt, proposeStep, type Scratch, stepAt, variant } from './steps.ts';
 
 export interface Rules {
@@ -59,7 +59,7 @@ function hmFinish(io: OpIO, x: Scratch, output: Json): void {
     if (variant(x, 'done-plain-append')) {
       const s = x.n++;
       const rec: StepRecord = { kind: 'Done', iid: x.ex.iid, step: s, output };
-      const r = io.log({ op: 'append', tags: [x.env.intentTag], data: encodeRecord({ rec }) });
+      const r = io.log({ op: 'append', tags: [x.env.intentTag], data: encodeRecord({ rec }) }, { rec });
       if (r.code !== 'APPEND_OK') io.abort(`done append failed: ${r.code}`);
       return;
     }
@@ -67,11 +67,11 @@ function hmFinish(io: OpIO, x: Scratch, output: Json): void {
     return;
   }
   const caller = x.ex.caller!;
-  const data = variant(x, 'invoke-result-unwrapped')
+  const env: Envelope = variant(x, 'invoke-result-unwrapped')
     ? // The artifact writes the callee's raw result into the caller's slot: no wrapper, no cursor.
-      encodeRecord({ rec: { kind: 'InvokeResult', iid: x.ex.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: 0n, calleeW: 0 } })
-    : encodeRecord({ rec: { kind: 'InvokeResult', iid: caller.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: x.c, calleeW: x.w } });
-  const r = io.log({ op: 'overwrite', tag: stepTagOf(x, caller.iid), pos: caller.step, data });
+      { rec: { kind: 'InvokeResult', iid: x.ex.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: 0n, calleeW: 0 } }
+    : { rec: { kind: 'InvokeResult', iid: caller.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: x.c, calleeW: x.w } };
+  const r = io.log({ op: 'overwrite', tag: stepTagOf(x, caller.iid), pos: caller.step, data: encodeRecord(env) }, env);
   if (r.code !== 'APPEND_OK') io.abort(`InvokeResult overwrite failed: ${r.code}`);
 }
 
@@ -84,7 +84,7 @@ function hmInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean,
   const live = !stepAt(x, s);
   // A fresh callee id, drawn by the live execution and persisted in the PreInvoke (spec §1.3).
   const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
-  const p = proposeStep(io, x, [x.env.intentTag], { kind: 'PreInvoke', calleeIid, fn, input, async, mode: x.ex.mode });
+  const p = proposeStep(io, x, [x.env.intentTag], { kind: 'PreInvoke', calleeIid, fn, input, async, mode: x.ex.mode, ordinal });
   if (p.seq < 0n) return null; // advisory-exit lost the slot and carries on without a callee
   const noPropagation = variant(x, 'hmr-caller-misses-callee-writes') || variant(x, 'hmw-caller-write-dropped');
   if (p.rec.kind === 'InvokeResult') {
@@ -126,10 +126,16 @@ function hmrRead(io: OpIO, x: Scratch, table: string, key: string): Json {
     version = rec.version;
     break;
   }
-  const row = version === null ? rowName(table, key, 'INIT') : rowV(x, table, key, version);
+  // switch-no-reconciliation: the artifact's single row k_0 serves as INIT and base at once.
+  const initRow = variant(x, 'switch-no-reconciliation') ? rowName(table, key, 'BASE') : rowName(table, key, 'INIT');
+  const row = version === null ? initRow : rowV(x, table, key, version);
   const got = io.get(row);
   if (!got.found) {
-    if (version === null) io.fatal(`initial row ${row} missing`);
+    // A key nobody populated and nobody wrote reads as null, as on the base row.
+    if (version === null) {
+      x.note = { witness: 0n, cursor: x.c };
+      return null;
+    }
     io.fatal(`HM-R read of ${table}/${key} at cursor ${x.c}: version row ${row} (PostWrite ${witness}) does not exist`);
   }
   x.note = { witness: witness ?? 0n, cursor: x.c };
@@ -151,13 +157,20 @@ function loggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Js
       x.c = next.seq;
       x.w = 0;
     }
-    if (mirror) io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: { s: next.seq, w: 0, iid: x.ex.iid } }, writeId(x));
+    const baseS = variant(x, 'transitional-dual-order') ? v : next.seq;
+    if (mirror) io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: { s: baseS, w: 0, iid: x.ex.iid } }, writeId(x));
     x.note = { commit: next.seq, replayed: true, row: rowV(x, table, key, v) };
     return;
   }
+  const early = mirror && variant(x, 'transitional-early-commit');
+  // The PostWrite commits the write, so it goes after the version row exists (spec §10.1 item 5);
+  // the transitional-early-commit variant logs it first, as the artifact's parallel issue could.
+  let post = early ? proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v }) : null;
   if (v >= 0n) io.store({ op: 'put', row: rowV(x, table, key, v), value }, writeId(x));
-  const post = proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v });
-  if (mirror && post.seq >= 0n) io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: { s: post.seq, w: 0, iid: x.ex.iid } }, writeId(x));
+  if (post === null) post = proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v });
+  // transitional-dual-order: the base row ordered by PreWrite while the stream is ordered by PostWrite.
+  const baseS = mirror && variant(x, 'transitional-dual-order') ? v : post.seq;
+  if (mirror && post.seq >= 0n) io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: { s: baseS, w: 0, iid: x.ex.iid } }, writeId(x));
   x.note = { commit: post.seq, replayed: post.replayed, row: rowV(x, table, key, v) };
 }
 
@@ -219,7 +232,8 @@ const UNSAFE: Rules = { begin: hmBegin, read: unloggedBaseRead, write: unloggedW
 const BOKI: Rules = {
   begin(io, x) {
     // Every execution, callees included, appends an intent marker.
-    const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord({ rec: { kind: 'Intent', iid: x.ex.iid, step: -1, input: x.ex.input, mode: 'BOKI', async: false }, marker: true }) });
+    const env: Envelope = { rec: { kind: 'Intent', iid: x.ex.iid, step: -1, input: x.ex.input, mode: 'BOKI', async: false }, marker: true };
+    const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord(env) }, env);
     if (r.code !== 'APPEND_OK') io.abort(`intent append failed: ${r.code}`);
     x.n = 0;
     if (!x.ex.top) x.c = x.ex.startCursor;
@@ -255,7 +269,8 @@ const BOKI: Rules = {
   invoke(io, x, fn, input, async, ordinal) {
     const live = !stepAt(x, x.n);
     const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
-    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI' });
+    // Tagged INTENT as in Halfmoon, so the recovery driver finds abandoned async callees.
+    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI', ordinal }, [x.env.intentTag]);
     const s = x.n - 1;
     const rec = p.rec;
     if (rec.kind !== 'PreInvoke') return io.fatal(`boki step ${s} holds ${rec.kind}`);
@@ -273,7 +288,8 @@ const BOKI: Rules = {
       const caller = x.ex.caller!;
       bokiPost(io, x, caller.iid, { kind: 'InvokeResult', iid: caller.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: x.c, calleeW: 0 });
     }
-    const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord({ rec: { kind: 'Done', iid: x.ex.iid, step: -1, output }, marker: true }) });
+    const env: Envelope = { rec: { kind: 'Done', iid: x.ex.iid, step: -1, output }, marker: true };
+    const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord(env) }, env);
     if (r.code !== 'APPEND_OK') io.abort(`done append failed: ${r.code}`);
   },
 };
@@ -295,6 +311,3 @@ export function rulesFor(mode: Mode): Rules {
   }
 }
 
-export function compareVersions(a: Version, b: Version): number {
-  return versionCmp(a, b);
-}

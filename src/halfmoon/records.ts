@@ -77,6 +77,8 @@ export type StepRecord =
       readonly input: Json;
       readonly async: boolean;
       readonly mode: Mode;
+      /** The invoke's position among the caller's operations (names the callee's logical path). */
+      readonly ordinal: number;
     }
   | {
       readonly kind: 'InvokeResult';

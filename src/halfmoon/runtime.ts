@@ -18,13 +18,15 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine, NodeId } from '../core/contract.ts';
-import { record, reply, request, send } from '../core/contract.ts';
+import { cancelTimer, record, reply, request, send, setTimer } from '../core/contract.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { type FunctionRegistry, runFunction, type UserOp } from './program.ts';
 import { rulesFor } from './protocols.ts';
-import { decodeRecord, intentTag, type Json, type Mode, type StepRecord, type TagScheme } from './records.ts';
+import { decodeRecord, type Envelope, intentTag, type Json, type Mode, rowKeyOf, type StepRecord, type TagScheme } from './records.ts';
 import { AbortExec, catchUp, type ChildResult, type ChildSpec, type Loaded, type Micro, MicroSuspend, OpIO, type OpNote, type ProtocolEnv, type Scratch } from './steps.ts';
 import type { StoreMsg, StoreRep } from './store.ts';
+import { freshRecovery, recoveryAnswer, type RecoveryConfig, recoveryDrain, type RecoveryIo, type RecoveryState, recoveryTick } from './recovery.ts';
+import { reconcileKey } from './reconcile.ts';
 
 export interface RuntimeConfig {
   readonly workload: string;
@@ -35,6 +37,12 @@ export interface RuntimeConfig {
   readonly mirrorBase: boolean;
   /** Probability that a function crashes at each crash point (0 disables injection). */
   readonly crashProbability: number;
+  /** Function crashes are injected only before this time (node-local µs): faults stop. */
+  readonly crashUntilUs: number;
+  /** The recovery driver for abandoned async invocations (recovery.ts). */
+  readonly recovery: RecoveryConfig;
+  /** A store request unanswered this long is sent again. */
+  readonly storeTimeoutUs: number;
 }
 
 export interface WfRequest {
@@ -44,13 +52,37 @@ export interface WfRequest {
   readonly mode: Mode;
 }
 
-export type WfReply = { readonly ok: true; readonly output: Json } | { readonly ok: false; readonly error: string };
+/** Requests of the switching coordinator (switching.ts) to a function node. */
+export type CoordRequest =
+  /** How many async invocations in these modes are unfinished (answered by a recovery driver). */
+  | { readonly coord: 'drain'; readonly modes: readonly Mode[] }
+  /** Reconcile every key an HM-W write left newer than its key stream (W -> R). */
+  | { readonly coord: 'reconcile'; readonly parallelism: number };
+
+/**
+ * The answer to a workflow request: its output, and the read and write counts of the top-level
+ * function (the switching controller weighs the read ratio with them).
+ */
+export type WfReply =
+  | { readonly ok: true; readonly output: Json; readonly reads?: number; readonly writes?: number }
+  | { readonly ok: false; readonly error: string };
 
 /** History events the runtime records (see proofs/exactly-once.ts). */
 export type RuntimeEvent =
-  | { readonly ev: 'execStart'; readonly exec: string; readonly iid: string; readonly path: string; readonly requestId: string; readonly mode: Mode; readonly top: boolean }
   | {
-      readonly ev: 'op';
+      readonly ev: 'execStart';
+      readonly exec: string;
+      readonly iid: string;
+      /** '' for a callee re-run by the recovery driver: its path is its caller's plus `ordinal`. */
+      readonly path: string;
+      readonly requestId: string;
+      readonly mode: Mode;
+      readonly top: boolean;
+      readonly callerIid: string | null;
+      readonly ordinal: number;
+    }
+  | {
+      readonly ev: 'wfOp';
       readonly exec: string;
       readonly iid: string;
       readonly path: string;
@@ -105,9 +137,13 @@ export interface RecSummary {
   readonly output: Json | undefined;
 }
 
-function summarize(data: string): RecSummary | null {
+/** The summary of a record's payload the checkers use (values left out, outputs kept). */
+export function summarizeData(data: string): RecSummary | null {
   const env = decodeRecord(data);
-  if (env === null) return null;
+  return env === null ? null : summarizeEnv(env);
+}
+
+export function summarizeEnv(env: Envelope): RecSummary {
   const r = env.rec;
   return {
     kind: r.kind,
@@ -122,7 +158,7 @@ function summarize(data: string): RecSummary | null {
   };
 }
 
-type Stage = 'begin' | 'catchup' | 'start' | 'run' | 'op' | 'finish' | 'end' | 'over';
+type Stage = 'begin' | 'catchup' | 'start' | 'run' | 'op' | 'finish' | 'end' | 'system' | 'over';
 
 export interface Exec {
   readonly id: number;
@@ -157,6 +193,20 @@ export interface Exec {
   /** Request id (log/store) or "child:<id>" the execution waits on, or null. */
   pending: string | null;
   output: Json;
+  /** A system execution (the reconciler) instead of a workflow instance. */
+  readonly system: SystemTask | null;
+}
+
+/** System work run as executions: the reconciler's base-row scan, and one key's reconciliation. */
+export type SystemTask = { readonly kind: 'scan'; readonly job: number } | { readonly kind: 'key'; readonly job: number; readonly row: string };
+
+interface ReconcileJob {
+  readonly reqId: string;
+  readonly parallelism: number;
+  rows: string[];
+  next: number;
+  active: number;
+  markers: number;
 }
 
 export interface RuntimeState {
@@ -166,9 +216,16 @@ export interface RuntimeState {
   nextExec: number;
   nextReq: number;
   execs: Map<number, Exec>;
-  /** Outstanding log/store request -> execution id (-1: nobody waits). */
+  /** Outstanding log/store request -> execution id (-1: nobody waits; -2: the recovery driver). */
   waiting: Map<string, { exec: number; micro: Micro }>;
+  recovery: RecoveryState | null;
+  jobs: Map<number, ReconcileJob>;
+  nextJob: number;
+  /** Store requests awaiting an answer, kept to retransmit on timeout. */
+  storeOut: Map<string, StoreMsg>;
 }
+
+const RECOVERY_EXEC = -2;
 
 type Eff = Effect<RuntimeMsg, LogRequest, WfReply, RuntimeEvent>;
 
@@ -205,7 +262,35 @@ function env(cfg: RuntimeConfig): ProtocolEnv {
 }
 
 function fresh(cfg: RuntimeConfig): RuntimeState {
-  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map() };
+  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null, jobs: new Map(), nextJob: 0, storeOut: new Map() };
+}
+
+function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
+  return {
+    log(call) {
+      const id = `L${s.nextReq++}`;
+      s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call } });
+      out.push(request(ctx.self, id, { ...call, inv: `${ctx.self}:${s.nonce.toString(16)}:recovery` } as LogRequest));
+    },
+    respawn(e) {
+      // Same instance id, same start cursor and caller slot: the callee replays what it logged.
+      const child = newExec(
+        s,
+        ctx,
+        { iid: e.calleeIid, path: '', requestId: '', reqId: null, fn: e.fn, input: e.input, mode: e.mode, caller: { exec: -1, iid: e.callerIid, step: e.step, async: true }, startCursor: e.seq, parentInv: null, ordinal: e.ordinal },
+        out,
+      );
+      advance(s, child, ctx, out);
+    },
+    rearm() {
+      // A drain query that arrived during a partial round gets a full round right away.
+      const waiting = (s.recovery?.drainWaiters.length ?? 0) > 0;
+      out.push(setTimer('recovery', waiting ? 1 : s.cfg.recovery.intervalUs));
+    },
+    answerDrain(reqId, pending) {
+      out.push(reply(reqId, { ok: true, output: { pending } }));
+    },
+  };
 }
 
 export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, WfRequest | LogRequest, WfReply | LogReply, RuntimeEvent> = {
@@ -218,15 +303,26 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
       case 'start':
       case 'restart':
         s.nonce = ctx.randomU32('nonce');
+        if (s.cfg.recovery.enabled) {
+          s.recovery = freshRecovery();
+          const id = `L${s.nextReq++}`;
+          s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call: { op: 'begin', book: s.cfg.book, parent: null } } });
+          out.push(request<LogRequest>(ctx.self, id, { op: 'begin', inv: `${ctx.self}:${s.nonce.toString(16)}:recovery`, book: s.cfg.book, parent: null }));
+        }
         break;
       case 'client': {
-        const req = input.body as WfRequest;
+        const body = input.body as WfRequest | CoordRequest;
+        if ('coord' in body) {
+          coordRequest(s, input.reqId, body, ctx, out);
+          break;
+        }
+        const req = body;
         if (s.execs.size >= EXECS_MAX) {
           out.push(reply(input.reqId, { ok: false, error: 'overloaded' }));
           break;
         }
         const iid = s.cfg.variant === 'random-top-level-id' ? `r:${req.requestId}:${ctx.randomU32('iid').toString(16)}` : `r:${req.requestId}`;
-        const ex = newExec(s, ctx, { iid, path: req.requestId, requestId: req.requestId, reqId: input.reqId, fn: req.fn, input: req.input, mode: req.mode, caller: null, startCursor: 0n, parentInv: null }, out);
+        const ex = newExec(s, ctx, { iid, path: req.requestId, requestId: req.requestId, reqId: input.reqId, fn: req.fn, input: req.input, mode: req.mode, caller: null, startCursor: 0n, parentInv: null, ordinal: -1 }, out);
         advance(s, ex, ctx, out);
         break;
       }
@@ -235,6 +331,10 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
         if (!w) break;
         s.waiting.delete(input.reqId);
         const rep = input.body as LogReply;
+        if (w.exec === RECOVERY_EXEC) {
+          if (s.recovery) recoveryAnswer(s.recovery, rep, s.cfg.tags, env(s.cfg).intentTag, s.cfg.recovery.afterUs, recoveryIo(s, ctx, out));
+          break;
+        }
         const ex = s.execs.get(w.exec);
         if (!ex || ex.pending !== input.reqId) break;
         if (w.micro.m === 'log') {
@@ -249,7 +349,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
               code: rep.code,
               seq: rep.code === 'APPEND_OK' ? rep.seqnum : rep.code === 'READ_OK' ? rep.record.seqnum : null,
               tags: 'tags' in call ? call.tags : 'tag' in call ? [call.tag] : [],
-              rec: 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarize(call.data) : null,
+              rec: w.micro.env !== undefined ? summarizeEnv(w.micro.env) : 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarizeData(call.data) : null,
               stage: ex.stage,
               opKind: ex.op?.op.kind ?? null,
             }),
@@ -264,12 +364,23 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
         const w = s.waiting.get(m.id);
         if (!w) break;
         s.waiting.delete(m.id);
+        s.storeOut.delete(m.id);
+        out.push(cancelTimer(`store:${m.id}`));
         const ex = s.execs.get(w.exec);
         if (!ex || ex.pending !== m.id) break;
         complete(s, ex, m.rep, ctx, out, w.micro);
         break;
       }
       case 'timer':
+        if (input.timer === 'recovery' && s.recovery) recoveryTick(s.recovery, ctx.nowUs, env(s.cfg).intentTag, recoveryIo(s, ctx, out));
+        else if (input.timer.startsWith('store:')) {
+          const id = input.timer.slice(6);
+          const msg = s.storeOut.get(id);
+          if (msg && s.waiting.has(id)) {
+            out.push(send(s.cfg.store, msg));
+            out.push(setTimer(input.timer, s.cfg.storeTimeoutUs));
+          } else s.storeOut.delete(id);
+        }
         break;
       default:
         assertNever(input, 'input');
@@ -289,6 +400,9 @@ interface NewExec {
   caller: Exec['caller'];
   startCursor: bigint;
   parentInv: string | null;
+  /** A callee's invoke ordinal in its caller (-1 for top-level). */
+  ordinal: number;
+  system?: SystemTask;
 }
 
 function newExec(s: RuntimeState, ctx: Ctx, n: NewExec, out: Eff[]): Exec {
@@ -324,9 +438,11 @@ function newExec(s: RuntimeState, ctx: Ctx, n: NewExec, out: Eff[]): Exec {
     op: null,
     pending: null,
     output: null,
+    system: n.system ?? null,
   };
   s.execs.set(id, ex);
-  out.push(record({ ev: 'execStart', exec: key, iid: ex.iid, path: ex.path, requestId: ex.requestId, mode: ex.mode, top: ex.top }));
+  if (ex.system !== null) return ex; // system work is not a workflow instance: nothing to record
+  out.push(record({ ev: 'execStart', exec: key, iid: ex.iid, path: ex.path, requestId: ex.requestId, mode: ex.mode, top: ex.top, callerIid: n.caller?.iid ?? null, ordinal: n.ordinal }));
   return ex;
 }
 
@@ -437,6 +553,15 @@ function runProgram(io: OpIO, x: Scratch, ex: Exec): Json {
       io.log({ op: 'end' });
       return null;
     }
+    case 'system': {
+      const t = ex.system!;
+      if (t.kind === 'scan') {
+        const r = io.store({ op: 'scanBase', minS: 0n });
+        return r.op === 'scanBase' ? [...r.rows] : [];
+      }
+      const { table, key } = rowKeyOf(t.row);
+      return reconcileKey(io, x.env.tags, table, key, `reconciler:${ex.key}`).markers;
+    }
     case 'run':
     case 'over':
       throw new Error(`no program for stage ${ex.stage}`);
@@ -449,7 +574,11 @@ function runProgram(io: OpIO, x: Scratch, ex: Exec): Json {
 function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx: Ctx, out: Eff[]): boolean {
   switch (ex.stage) {
     case 'begin':
-      ex.stage = 'catchup';
+      ex.stage = ex.system !== null ? 'system' : 'catchup';
+      return true;
+    case 'system':
+      ex.stage = 'end';
+      systemDone(s, ex.system!, result, ctx, out);
       return true;
     case 'catchup':
       if (ex.top && ex.doneOutput !== null) {
@@ -471,7 +600,7 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
       ex.results.push(result);
       out.push(
         record({
-          ev: 'op',
+          ev: 'wfOp',
           exec: ex.key,
           iid: ex.iid,
           path: ex.path,
@@ -491,7 +620,7 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
     }
     case 'finish': {
       if (ex.top) {
-        if (ex.reqId !== null) out.push(reply(ex.reqId, { ok: true, output: ex.output }));
+        if (ex.reqId !== null) out.push(reply(ex.reqId, { ok: true, output: ex.output, ...opCounts(ex) }));
       } else if (ex.caller && !ex.caller.async) {
         const parent = s.execs.get(ex.caller.exec);
         const res: ChildResult = { output: ex.output, cursor: ex.c, cw: ex.w };
@@ -520,7 +649,18 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
   }
 }
 
+function opCounts(ex: Exec): { reads: number; writes: number } {
+  let reads = 0;
+  let writes = 0;
+  for (const o of ex.ops) {
+    if (o.kind === 'read') reads++;
+    else if (o.kind === 'write') writes++;
+  }
+  return { reads, writes };
+}
+
 function end(ex: Exec, out: Eff[], outcome: 'done' | 'aborted' | 'crashed' | 'fatal', reason: string | null, replayedDone: boolean): void {
+  if (ex.system !== null) return;
   out.push(record({ ev: 'execEnd', exec: ex.key, iid: ex.iid, path: ex.path, requestId: ex.requestId, outcome, output: outcome === 'done' ? ex.output : null, reason, top: ex.top, replayedDone }));
 }
 
@@ -533,12 +673,67 @@ function kill(s: RuntimeState, ex: Exec, ctx: Ctx, out: Eff[], outcome: 'aborted
   // Free the engine's invocation context (housekeeping, not a protocol action).
   const id = `L${s.nextReq++}`;
   out.push(request<LogRequest>(ctx.self, id, { op: 'end', inv: ex.inv }));
-  void ctx;
+  // A synchronous invocation that failed fails its caller, whose re-execution re-invokes the
+  // same callee id (spec §6.1 step 3).
+  if (ex.caller && !ex.caller.async) {
+    const parent = s.execs.get(ex.caller.exec);
+    if (parent && parent.pending === `child:${ex.id}`) kill(s, parent, ctx, out, 'aborted', `callee ${ex.iid} failed: ${reason}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The switching coordinator's requests
+
+function coordRequest(s: RuntimeState, reqId: string, req: CoordRequest, ctx: Ctx, out: Eff[]): void {
+  switch (req.coord) {
+    case 'drain':
+      if (s.recovery === null) {
+        out.push(reply(reqId, { ok: false, error: 'no recovery driver on this node' }));
+        return;
+      }
+      recoveryDrain(s.recovery, reqId, req.modes, ctx.nowUs, env(s.cfg).intentTag, recoveryIo(s, ctx, out));
+      return;
+    case 'reconcile': {
+      const job = s.nextJob++;
+      s.jobs.set(job, { reqId, parallelism: Math.max(1, req.parallelism), rows: [], next: 0, active: 1, markers: 0 });
+      advance(s, systemExec(s, ctx, { kind: 'scan', job }, out), ctx, out);
+      return;
+    }
+    default:
+      assertNever(req, 'coordinator request');
+  }
+}
+
+function systemExec(s: RuntimeState, ctx: Ctx, task: SystemTask, out: Eff[]): Exec {
+  return newExec(
+    s,
+    ctx,
+    { iid: 'reconciler', path: 'sys:reconcile', requestId: 'sys:reconcile', reqId: null, fn: '', input: null, mode: 'TRANS', caller: null, startCursor: 0n, parentInv: null, ordinal: -1, system: task },
+    out,
+  );
+}
+
+/** A system execution finished: feed the job (start more key reconciliations, or answer). */
+function systemDone(s: RuntimeState, task: SystemTask, result: Json, ctx: Ctx, out: Eff[]): void {
+  const job = s.jobs.get(task.job);
+  if (!job) return;
+  job.active--;
+  if (task.kind === 'scan') job.rows = (result as string[]) ?? [];
+  else job.markers += typeof result === 'number' ? result : 0;
+  while (job.active < job.parallelism && job.next < job.rows.length) {
+    const row = job.rows[job.next++]!;
+    job.active++;
+    advance(s, systemExec(s, ctx, { kind: 'key', job: task.job, row }, out), ctx, out);
+  }
+  if (job.active === 0 && job.next >= job.rows.length) {
+    s.jobs.delete(task.job);
+    out.push(reply(job.reqId, { ok: true, output: { keys: job.rows.length, markers: job.markers } }));
+  }
 }
 
 function crashPoint(s: RuntimeState, ctx: Ctx, when: 'before' | 'after', what: string): boolean {
   const p = s.cfg.crashProbability;
-  return p > 0 && ctx.maybe(`crash:${when}:${what}`, p);
+  return p > 0 && ctx.nowUs < s.cfg.crashUntilUs && ctx.maybe(`crash:${when}:${what}`, p);
 }
 
 function microName(m: Micro): string {
@@ -572,7 +767,12 @@ function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boole
       ex.pending = id;
       // A logical write is (path, ordinal); its store mutations are told apart by row class.
       const writeId = m.writeId === null || m.req.op === 'get' || m.req.op === 'scanBase' ? null : `${ex.path}|${ex.op?.ordinal ?? -1}|${ex.iid}|${m.req.row.endsWith('@BASE') ? 'base' : 'v'}`;
-      out.push(send(s.cfg.store, { type: 'wf.store.req', id, req: m.req, writeId }));
+      const msg: StoreMsg = { type: 'wf.store.req', id, req: m.req, writeId };
+      s.storeOut.set(id, msg);
+      out.push(send(s.cfg.store, msg));
+      // Like a DynamoDB client, retry on a timeout: every store operation is idempotent (a get;
+      // a put of deterministic content; a conditional update guarded by its version).
+      out.push(setTimer(`store:${id}`, s.cfg.storeTimeoutUs));
       out.push(record({ ev: 'storeOp', exec: ex.key, requestId: ex.requestId, path: ex.path, op: m.req.op, stage: ex.stage }));
       return false;
     }
@@ -593,6 +793,7 @@ function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boole
           caller: { exec: ex.id, iid: ex.iid, step: c.callerStep, async: c.async },
           startCursor: c.startCursor,
           parentInv: ex.inv,
+          ordinal: c.ordinal,
         },
         out,
       );

@@ -11,7 +11,7 @@
  */
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import type { StoreRep, StoreReq } from './store.ts';
-import { decodeRecord, encodeRecord, type Envelope, type Json, type Mode, type RecordKind, type StepRecord, stepTag, type TagScheme } from './records.ts';
+import { decodeRecord, encodeRecord, type Envelope, type Json, type Mode, type StepRecord, stepTag, type TagScheme } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Micro-operations
@@ -38,7 +38,8 @@ export interface ChildResult {
 }
 
 export type Micro =
-  | { readonly m: 'log'; readonly call: LogCall }
+  /** `env`: the record an append carries, decoded, so the history need not parse it back. */
+  | { readonly m: 'log'; readonly call: LogCall; readonly env?: Envelope }
   | { readonly m: 'store'; readonly req: StoreReq; readonly writeId: string | null }
   | { readonly m: 'random'; readonly label: string }
   | { readonly m: 'invoke'; readonly child: ChildSpec }
@@ -67,8 +68,8 @@ export class OpIO {
     if (this.i >= MICROS_PER_PROGRAM_MAX) throw new AbortExec(`more than ${MICROS_PER_PROGRAM_MAX} micro-operations in one program`, true);
     throw new MicroSuspend(micro);
   }
-  log(call: LogCall): LogReply {
-    return this.next({ m: 'log', call });
+  log(call: LogCall, env?: Envelope): LogReply {
+    return this.next(env === undefined ? { m: 'log', call } : { m: 'log', call, env });
   }
   store(req: StoreReq, writeId: string | null = null): StoreRep {
     return this.next({ m: 'store', req, writeId });
@@ -243,7 +244,8 @@ export function proposeStep(io: OpIO, x: Scratch, tags: readonly bigint[], want:
     return { seq: have.seq, rec: have.rec, replayed: true };
   }
   const rec = { ...want, iid: x.ex.iid, step: s } as StepRecord;
-  const r = io.log({ op: 'condAppend', tags, data: encodeRecord({ rec }), condTag: stepTag(x.env.tags, x.ex.iid), condPos: s });
+  const env: Envelope = { rec };
+  const r = io.log({ op: 'condAppend', tags, data: encodeRecord(env), condTag: stepTag(x.env.tags, x.ex.iid), condPos: s }, env);
   if (r.code === 'COND_FAILED') {
     if (variant(x, 'advisory-exit')) return { seq: -1n, rec, replayed: false }; // the artifact: carry on
     io.abort(`lost step ${s} to another execution`);
@@ -257,7 +259,7 @@ export function proposeStep(io: OpIO, x: Scratch, tags: readonly bigint[], want:
 
 /** A plain append to the step stream (Boki steps and markers, the done-plain-append variant). */
 export function appendToStream(io: OpIO, x: Scratch, iid: string, extraTags: readonly bigint[], env: Envelope): bigint {
-  const r = io.log({ op: 'append', tags: [stepTag(x.env.tags, iid), ...extraTags], data: encodeRecord(env) });
+  const r = io.log({ op: 'append', tags: [stepTag(x.env.tags, iid), ...extraTags], data: encodeRecord(env) }, env);
   if (r.code !== 'APPEND_OK') io.abort(`append failed: ${r.code}`);
   return r.seqnum;
 }
@@ -266,7 +268,7 @@ export function appendToStream(io: OpIO, x: Scratch, iid: string, extraTags: rea
  * BokiFlow's ProposeNextStep (spec §5.1, §8 of the Boki document): append the step record, read
  * the stream onward until EMPTY, and adopt the step's winner (the first record in log order).
  */
-export function bokiPropose(io: OpIO, x: Scratch, want: Payload): Proposed {
+export function bokiPropose(io: OpIO, x: Scratch, want: Payload, extraTags: readonly bigint[] = []): Proposed {
   const s = x.n;
   x.n = s + 1;
   const have = stepAt(x, s);
@@ -276,7 +278,7 @@ export function bokiPropose(io: OpIO, x: Scratch, want: Payload): Proposed {
     return { seq: have.seq, rec: have.rec, replayed: true };
   }
   const rec = { ...want, iid: x.ex.iid, step: s } as StepRecord;
-  appendToStream(io, x, x.ex.iid, [], { rec });
+  appendToStream(io, x, x.ex.iid, extraTags, { rec });
   catchUp(io, x);
   const won = stepAt(x, s);
   if (!won) io.fatal(`boki step ${s} of ${x.ex.iid}: own record not found after catch-up`);
@@ -293,6 +295,3 @@ export function describe(rec: StepRecord): string {
   return 'table' in rec && rec.table !== undefined ? `${rec.kind}(${rec.table}/${rec.key})` : rec.kind;
 }
 
-export function kindOf(rec: StepRecord): RecordKind {
-  return rec.kind;
-}

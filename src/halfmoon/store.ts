@@ -12,18 +12,26 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Effect, Machine } from '../core/contract.ts';
-import { record, send, setTimer } from '../core/contract.ts';
+import { persist, record, send, setTimer } from '../core/contract.ts';
 import { type Json, type Version, VERSION_ZERO, versionAsFloat, versionLess } from './records.ts';
 
 export interface StoreConfig {
   readonly getUs: number;
   readonly putUs: number;
+  /** Each answer is delayed by a further uniform 0..jitterUs (a real store's service-time spread). */
+  readonly jitterUs: number;
   /** Initial rows: name -> value (version VERSION_ZERO). */
   readonly initial: readonly (readonly [string, Json])[];
   /** eventual-store-reads: a read may return the row as it was up to this long ago (0 = strong). */
   readonly staleReadUs: number;
   /** version-float64: versions are stored as float64. */
   readonly floatVersions: boolean;
+  /**
+   * Persist every mutation (synced before its answer) and recover the rows after a restart: the
+   * store as the project's own durable process in a real cluster. The simulation's store is
+   * durable by assumption and never crashes, so it leaves this off (and pays no sync latency).
+   */
+  readonly durable?: boolean;
 }
 
 export interface Row {
@@ -35,7 +43,10 @@ export type StoreReq =
   | { readonly op: 'get'; readonly row: string }
   | { readonly op: 'put'; readonly row: string; readonly value: Json }
   | { readonly op: 'condUpdate'; readonly row: string; readonly value: Json; readonly version: Version }
-  /** Rows whose name starts with prefix and whose version is at least `minS` (the reconciler's scan). */
+  /**
+   * The reconciler's scan: base rows last written by an HM-W write (write counter >= 1; mirrors,
+   * transitional and Boki writes use 0) whose version is at least `minS`.
+   */
   | { readonly op: 'scanBase'; readonly minS: bigint };
 
 export type StoreRep =
@@ -65,6 +76,13 @@ export interface StoreState {
 }
 
 const ROWS_MAX = 50_000_000;
+/** Disk key prefix of a durable store's rows. */
+const ROW_KEY = 'row/';
+
+/** Durable stores persist the row (synced) before anything answers the mutation. */
+function persistRow(s: StoreState, name: string, row: Row, out: Eff[]): void {
+  if (s.cfg.durable) out.push(persist(ROW_KEY + name, { value: row.value, version: row.version }, true));
+}
 
 type Eff = Effect<StoreMsg, never, never, StoreEvent>;
 
@@ -86,9 +104,18 @@ export const storeMachine: Machine<StoreConfig, StoreState, StoreMsg, never, nev
     for (const [name, value] of cfg.initial) rows.set(name, { value, version: VERSION_ZERO });
     return { cfg, rows, past: new Map(), waiting: new Map(), timerSeq: 0, gets: 0, puts: 0, condUpdates: 0 };
   },
+  traceView: (s) => ({ rows: s.rows.size, gets: s.gets, puts: s.puts, condUpdates: s.condUpdates, waiting: s.waiting.size }),
   // The store is durable and never crashes in the spec's model; a restart keeps nothing volatile.
-  recover(cfg, self) {
-    return storeMachine.init(cfg, self);
+  // A durable store (real mode) recovers its rows: the initial ones overlaid by every mutation.
+  recover(cfg, self, disk) {
+    const s = storeMachine.init(cfg, self);
+    if (!cfg.durable) return s;
+    for (const [k, v] of disk) {
+      if (!k.startsWith(ROW_KEY)) continue;
+      const row = v as Row;
+      s.rows.set(k.slice(ROW_KEY.length), { value: row.value, version: row.version });
+    }
+    return s;
   },
   step(s, input, ctx) {
     const out: Eff[] = [];
@@ -98,7 +125,8 @@ export const storeMachine: Machine<StoreConfig, StoreState, StoreMsg, never, nev
         if (m.type !== 'wf.store.req') break;
         const rep = apply(s, m, ctx.nowUs, out);
         const reply: StoreMsg = { type: 'wf.store.rep', id: m.id, rep };
-        const delay = m.req.op === 'get' || m.req.op === 'scanBase' ? s.cfg.getUs : s.cfg.putUs;
+        const base = m.req.op === 'get' || m.req.op === 'scanBase' ? s.cfg.getUs : s.cfg.putUs;
+        const delay = s.cfg.jitterUs > 0 ? base + Math.floor((ctx.randomU32('jitter') / 0x1_0000_0000) * (s.cfg.jitterUs + 1)) : base;
         if (delay <= 0) out.push(send(input.from, reply));
         else {
           const name = `r${s.timerSeq++}`;
@@ -149,7 +177,9 @@ function apply(s: StoreState, m: Extract<StoreMsg, { type: 'wf.store.req' }>, no
       remember(s, req.row, old, now);
       assert(old !== undefined || s.rows.size < ROWS_MAX, 'store over its row limit');
       const version = old ? old.version : VERSION_ZERO;
-      s.rows.set(req.row, { value: req.value, version });
+      const row = { value: req.value, version };
+      s.rows.set(req.row, row);
+      persistRow(s, req.row, row, out);
       out.push(record({ ev: 'storeApply', row: req.row, value: req.value, version, writeId: m.writeId, op: 'put' }));
       return { op: 'put' };
     }
@@ -161,13 +191,15 @@ function apply(s: StoreState, m: Extract<StoreMsg, { type: 'wf.store.req' }>, no
       if (oldVersion !== null && !versionLess(oldVersion, version)) return { op: 'condUpdate', applied: false };
       remember(s, req.row, old, now);
       assert(old !== undefined || s.rows.size < ROWS_MAX, 'store over its row limit');
-      s.rows.set(req.row, { value: req.value, version });
+      const row = { value: req.value, version };
+      s.rows.set(req.row, row);
+      persistRow(s, req.row, row, out);
       out.push(record({ ev: 'storeApply', row: req.row, value: req.value, version, writeId: m.writeId, op: 'condUpdate' }));
       return { op: 'condUpdate', applied: true };
     }
     case 'scanBase': {
       const rows: string[] = [];
-      for (const [name, row] of s.rows) if (name.endsWith('@BASE') && row.version.s >= req.minS) rows.push(name);
+      for (const [name, row] of s.rows) if (name.endsWith('@BASE') && row.version.w >= 1 && row.version.s >= req.minS) rows.push(name);
       rows.sort();
       return { op: 'scanBase', rows };
     }

@@ -7,7 +7,8 @@ import type { VariantDef } from '../core/system.ts';
 export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'invoke-result-unwrapped', description: 'callee writes its raw result into the caller\'s slot: no wrapper, no cursor', exposedBy: 'wf-variant-invoke-result-unwrapped (sync invoke, caller crash before Done, retry)' },
   { name: 'advisory-exit', description: 'after COND_FAILED the execution carries on instead of aborting', exposedBy: 'wf-variant-duplicates (concurrent duplicate executions)' },
-  { name: 'gapped-condpos-crash', description: 'a conditional append beyond the stream length crashes the engine', exposedBy: 'a zombie proposing step s+1 (log layer)' },
+  { name: 'gapped-condpos-crash', description: 'a conditional append beyond the stream length crashes the engine', exposedBy: 'a condAppend past the stream length (log layer; the canonical runtime never issues one)' },
+  { name: 'readprev-pending-hang', description: 'a readPrev parked ahead of the index is never re-examined (Boki engine)', exposedBy: 'log-variant-readprev-pending-hang (a Boki engine variant; with log=boki the Halfmoon system passes it to the engines)' },
   { name: 'hmw-version-tie', description: 'HM-W versions are the cursor alone, so two writes between logged steps tie', exposedBy: 'wf-variant-version-tie (two writes to one key, no logged step between)' },
   { name: 'hmr-caller-misses-callee-writes', description: 'no cursor propagation from callee to caller (HM-R)', exposedBy: 'callee writes k, caller then reads k' },
   { name: 'hmw-caller-write-dropped', description: 'no cursor propagation from callee to caller (HM-W)', exposedBy: 'callee writes k, caller then writes k' },
@@ -18,5 +19,8 @@ export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'done-plain-append', description: 'Done is a plain append, duplicated by concurrent executions', exposedBy: 'duplicate executions both completing' },
   { name: 'random-top-level-id', description: 'a retried request gets a fresh instance id', exposedBy: 'lost response, retry' },
   { name: 'hmr-no-postwrite-skip', description: 'replay re-puts the version row although the PostWrite is logged', exposedBy: 'crash after PostWrite (no violation expected without GC: reportable)' },
+  { name: 'switch-no-reconciliation', description: 'switching without the base-row mirror or markers, one shared initial row', exposedBy: 'wf-switching (write k in one era, read it in the next)' },
+  { name: 'transitional-early-commit', description: 'transitional writes log the PostWrite before the store writes land', exposedBy: 'wf-switching with crashes (PostWrite lands, the put is lost)' },
+  { name: 'transitional-dual-order', description: 'transitional base-row version = PreWrite seqnum, stream ordered by PostWrite', exposedBy: 'two transitional writers of one key with crossing PreWrite/PostWrite orders' },
   { name: 'postread-untyped', description: 'PostRead records lack table and key, so replay checks fail', exposedBy: 'HM-W re-execution after a logged read' },
 ];

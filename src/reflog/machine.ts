@@ -15,12 +15,17 @@
 import { assert, assertNever } from '../core/assert.ts';
 import type { Effect, Machine } from '../core/contract.ts';
 import { fatal, reply, send, setTimer } from '../core/contract.ts';
-import { type LogRecord, type LogReply, type LogRequest, MAX_SEQNUM, recordFits, TAG_ANY, TAG_INVALID } from '../boki/api.ts';
+import { type AuditSlot, type LogRecord, type LogReply, type LogRequest, MAX_SEQNUM, recordFits, TAG_ANY, TAG_INVALID } from '../boki/api.ts';
 
 export interface RefLogConfig {
   readonly appendUs: number;
   readonly condAppendUs: number;
   readonly readUs: number;
+  /**
+   * The first seqnum minus one. Boki seqnums carry the view in their top bits, so real logs run
+   * above 2^53 once views reach 32; a high base reproduces that (and exposes float64 versions).
+   */
+  readonly seqBase: bigint;
   /** The gapped-condpos-crash variant: condPos > len is fatal instead of a failure. */
   readonly gappedCondPosCrash: boolean;
 }
@@ -68,7 +73,7 @@ function stream(s: RefLogState, book: number, tag: bigint): bigint[] {
 }
 
 function slotOf(s: RefLogState, seq: bigint): Slot {
-  const i = Number(seq) - 1;
+  const i = Number(seq - s.cfg.seqBase) - 1;
   const sl = s.slots[i];
   assert(sl !== undefined && sl.seqnum === seq, `reflog: no slot ${seq}`);
   return sl;
@@ -153,7 +158,7 @@ export function applyRequest(s: RefLogState, book: number, req: LogRequest): Log
     }
     case 'setAuxData': {
       if (req.data.length === 0 || !recordFits(req.data, 0)) return { code: 'BAD_ARGS', reason: 'bad aux data' };
-      const i = Number(req.seqnum) - 1;
+      const i = Number(req.seqnum - s.cfg.seqBase) - 1;
       const sl = s.slots[i];
       if (sl && sl.seqnum === req.seqnum) sl.aux = req.data;
       return { code: 'AUXDATA_OK' };
@@ -191,8 +196,9 @@ type Eff = Effect<RefLogMsg>;
 /** The log node. */
 export const refLogMachine: Machine<RefLogConfig, RefLogState, RefLogMsg> = {
   role: 'reflog',
-  init: (cfg) => ({ cfg, next: 1n, slots: [], streams: new Map(), trimPoint: new Map(), delayed: new Map(), timerSeq: 0 }),
-  recover: (cfg) => ({ cfg, next: 1n, slots: [], streams: new Map(), trimPoint: new Map(), delayed: new Map(), timerSeq: 0 }),
+  traceView: (s) => ({ next: s.next, slots: s.slots.length, recent: s.slots.slice(-5), trimPoint: s.trimPoint, delayed: s.delayed.size }),
+  init: (cfg) => ({ cfg, next: cfg.seqBase + 1n, slots: [], streams: new Map(), trimPoint: new Map(), delayed: new Map(), timerSeq: 0 }),
+  recover: (cfg) => ({ cfg, next: cfg.seqBase + 1n, slots: [], streams: new Map(), trimPoint: new Map(), delayed: new Map(), timerSeq: 0 }),
   step(s, input) {
     const out: Eff[] = [];
     if (input.type === 'message' && input.msg.type === 'reflog.req') {
@@ -275,3 +281,8 @@ export const refProxyMachine: Machine<RefProxyConfig, RefProxyState, RefLogMsg, 
     return { state: s, effects: out };
   },
 };
+
+/** The final audit of the reference log: every slot in order. */
+export function refLogAudit(s: RefLogState): AuditSlot[] {
+  return s.slots.map((sl) => ({ seqnum: sl.seqnum, book: sl.book, tags: sl.tags, data: sl.data, visible: sl.visible }));
+}

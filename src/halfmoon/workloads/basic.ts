@@ -25,10 +25,13 @@ export const rwWorkload: Workload = {
   name: 'rw',
   description: 'reads then writes on random keys; readRatio sets the mix',
   functions: { rw },
-  generate(p, k, rand) {
+  generate(p, k, rand, nowUs) {
     const ops = num(p, 'opsPerRequest', 10);
     const keys = num(p, 'keys', 10_000);
-    const reads = Math.floor(ops * num(p, 'readRatio', 0.5) + 1e-9);
+    // The switching experiment alternates the read ratio every `phaseUs` (0: a fixed ratio).
+    const phaseUs = num(p, 'phaseUs', 0);
+    const ratio = phaseUs > 0 ? (Math.floor(nowUs / phaseUs) % 2 === 0 ? num(p, 'readRatioA', 0.2) : num(p, 'readRatioB', 0.8)) : num(p, 'readRatio', 0.5);
+    const reads = Math.floor(ops * ratio + 1e-9);
     const key = () => `k${pick(rand, 'key', keys)}`;
     return {
       fn: 'rw',

@@ -7,6 +7,7 @@ import type { Json } from '../records.ts';
 import { registerWorkload } from '../runtime.ts';
 import type { FunctionRegistry } from '../program.ts';
 import { programWorkload } from './program.ts';
+import { hotelWorkload, movieWorkload, retwisWorkload } from './apps.ts';
 import { rwWorkload, singleopWorkload } from './basic.ts';
 
 export type Rand = (label: string) => number;
@@ -15,8 +16,8 @@ export interface Workload {
   readonly name: string;
   readonly description: string;
   readonly functions: FunctionRegistry;
-  /** The k-th request: which function, with which input. */
-  generate(params: Readonly<Record<string, Json>>, k: number, rand: Rand): { fn: string; input: Json };
+  /** The k-th request, issued at `nowUs` (the client's clock): which function, with which input. */
+  generate(params: Readonly<Record<string, Json>>, k: number, rand: Rand, nowUs: number): { fn: string; input: Json };
   /** (table, key, initial value) of every row to populate. */
   initial(params: Readonly<Record<string, Json>>): [string, string, Json][];
 }
@@ -28,7 +29,7 @@ export function defineWorkload(w: Workload): void {
   registerWorkload(w.name, w.functions);
 }
 
-for (const w of [rwWorkload, singleopWorkload, programWorkload]) defineWorkload(w);
+for (const w of [rwWorkload, singleopWorkload, programWorkload, hotelWorkload, movieWorkload, retwisWorkload]) defineWorkload(w);
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.get(name);

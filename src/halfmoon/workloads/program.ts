@@ -7,17 +7,18 @@ import type { WorkflowFn } from '../program.ts';
 import type { Json } from '../records.ts';
 import { pick, type Workload } from './index.ts';
 
+/** An operation of a generated program; `t` names the table (default "t"). */
 export type ProgOp =
-  | { readonly r: string }
-  | { readonly w: string; readonly v: string }
+  | { readonly r: string; readonly t?: string }
+  | { readonly w: string; readonly v: string; readonly t?: string }
   | { readonly call: readonly ProgOp[]; readonly async?: boolean };
 
 const prog: WorkflowFn = (ctx, input) => {
   const ops = (input as { ops: ProgOp[] }).ops;
   const seen: Json[] = [];
   for (const op of ops) {
-    if ('r' in op) seen.push(ctx.read('t', op.r));
-    else if ('w' in op) ctx.write('t', op.w, op.v);
+    if ('r' in op) seen.push(ctx.read(op.t ?? 't', op.r));
+    else if ('w' in op) ctx.write(op.t ?? 't', op.w, op.v);
     else if (op.async) ctx.invokeAsync('prog', { ops: op.call as Json });
     else seen.push(ctx.invoke('prog', { ops: op.call as Json }));
   }
@@ -54,6 +55,23 @@ export const programWorkload: Workload = {
     return { fn: 'prog', input: { ops: randomProgram(p, `q${k}`, rand, num(p, 'depth', 1)) as unknown as Json } };
   },
   initial(p) {
-    return Array.from({ length: num(p, 'keys', 2) }, (_, i) => ['t', `k${i}`, `init:k${i}`] as [string, string, Json]);
+    const rows = Array.from({ length: num(p, 'keys', 2) }, (_, i) => ['t', `k${i}`, `init:k${i}`] as [string, string, Json]);
+    // Tables and keys named by fixed programs get rows too.
+    const seen = new Set(rows.map(([t, k]) => `${t}/${k}`));
+    const visit = (ops: readonly ProgOp[]) => {
+      for (const op of ops) {
+        if ('call' in op) visit(op.call);
+        else {
+          const t = op.t ?? 't';
+          const k = 'r' in op ? op.r : op.w;
+          if (!seen.has(`${t}/${k}`)) {
+            seen.add(`${t}/${k}`);
+            rows.push([t, k, `init:${t}/${k}`]);
+          }
+        }
+      }
+    };
+    if (Array.isArray(p.programs)) for (const prg of p.programs) visit(prg as unknown as ProgOp[]);
+    return rows;
   },
 };

@@ -13,8 +13,8 @@
  * - `wf`: exactly-once for each Halfmoon protocol on `wf-tiny` (two requests of two operations,
  *   at most one function crash), the unsafe control and every artifact variant refuted, minus the
  *   variants the spec expects to survive (non-findings, reported as such);
- * - `log`: the Boki log's metalog and log invariants on `log-tiny` with one crash: pending until
- *   the Boki log system exists (`SYSTEMS.boki`); entries then come from its invariants.
+ * - `log`: the Boki log's metalog and log invariants on `log-tiny` with one crash, and each Boki
+ *   variant refuted: pending until `log-tiny` has an explorer-sized workload (see LOG_PENDING).
  *
  * `fast` marks the subset CI runs on every change (`halfmoon prove --fast`); the whole catalog runs
  * with `halfmoon prove`.
@@ -277,23 +277,26 @@ function wfProofs(): ProofDef[] {
 // ---------------------------------------------------------------------------------------------
 // Boki log
 
+/**
+ * Why the log group does not run yet although `log-tiny` builds and explores: its workload never
+ * completes within 1,000-step walks under any timer semantics (ZooKeeper watches keep messages in
+ * flight, and the driver's drain, probe and settle phases are paced by timers), so no search
+ * reaches the states the variants need. An explorer-sized workload (a fixed handful of appends and
+ * reads, no polling) is needed from the Boki side; the entries below then run as they are.
+ */
+export const LOG_PENDING = 'log-tiny explores, but its workload never completes within 1,000-step walks (ZooKeeper watches and the timer-paced driver phases keep it busy): needs an explorer-sized Boki workload';
+
 function logProofs(): ProofDef[] {
   const entry = findModel('log-tiny');
-  const pending = entry.unavailable() ?? undefined;
+  const pending = entry.unavailable() ?? LOG_PENDING;
   const def = SYSTEMS.boki;
-  const base = { group: 'log', model: 'log-tiny', sets: [] as Sets, options: { strategy: 'bfs' as const }, fast: false, ...(pending ? { pending } : {}) };
+  const checker = "the Boki system's invariants (metalog prefix agreement, identical conditional decisions) and checkers";
+  const base = { group: 'log', model: 'log-tiny', sets: [] as Sets, options: WF_SEARCH, fast: false, checker, pending };
   const out: ProofDef[] = [
-    {
-      ...base,
-      name: 'log/invariants-one-crash',
-      statement: 'metalog and log invariants hold on a tiny cluster with one crash',
-      checker: 'the Boki system\'s invariants and checkers',
-      variant: null,
-      expect: 'holds',
-    },
+    { ...base, name: 'log/invariants-one-crash', statement: 'metalog and log invariants hold on a tiny cluster with one crash and restart', variant: null, expect: 'survives' },
   ];
   for (const v of def?.variants ?? []) {
-    out.push({ ...base, name: `log/${v.name}-refuted`, statement: `the ${v.name} variant is caught: ${v.description}`, checker: 'the Boki system\'s invariants and checkers', variant: v.name, expect: 'refuted' });
+    out.push({ ...base, name: `log/${v.name}-refuted`, statement: `the ${v.name} variant is caught: ${v.description}`, variant: v.name, expect: 'refuted', options: WF_REFUTE });
   }
   return out;
 }

@@ -22,12 +22,15 @@ import { assert, InputError } from '../../src/core/assert.ts';
 import { createRng, type Rng } from '../rng.ts';
 import { wallNowMs } from '../wallclock.ts';
 import { FpSet, FpSetFull } from './fpset.ts';
+import { executeFrom } from './path.ts';
 import { type Counters, finish, Judge, StateKey } from './judge.ts';
 import type { ExploreOptions, ExploreResult, Model, Path, PathStep, PropertyKind } from './model.ts';
 
 /** Walks of guided strategies stop here when no depth bound is given. */
 export const WALK_STEPS_DEFAULT = 1000;
 const CORPUS_MAX = 4096;
+/** Replays spent shrinking a walk's counterexample (each replays the whole candidate path). */
+const SHRINK_RUNS_MAX = 400;
 
 interface Seed<S, A> {
   readonly init: S;
@@ -80,7 +83,7 @@ export function guided<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreR
   };
 
   const record = (f: Found, init: S, steps: readonly PathStep<S, A>[]) => {
-    judge.record(f.property, f.kind, f.message, shrinkPath(model, { init, steps: [...steps] }, f));
+    judge.record(f.property, f.kind, f.message, shrinkPath(model, { init, steps: [...steps] }, f, SHRINK_RUNS_MAX));
   };
 
   try {
@@ -279,7 +282,7 @@ export function shrinkPath<S, A>(model: Model<S, A>, path: Path<S, A>, f: Found,
     while (i < keys.length && runs < runsMax) {
       const cand = [...keys.slice(0, i), ...keys.slice(i + chunk)];
       runs++;
-      const p = replayKeys(model, path.init, cand);
+      const p = executeFrom(model, path.init, cand);
       if (p !== null && fails(model, p, f)) {
         keys = cand;
         best = p;
@@ -287,26 +290,6 @@ export function shrinkPath<S, A>(model: Model<S, A>, path: Path<S, A>, f: Found,
     }
   }
   return best;
-}
-
-function replayKeys<S, A>(model: Model<S, A>, init: S, keys: readonly string[]): Path<S, A> | null {
-  let s = init;
-  const steps: PathStep<S, A>[] = [];
-  const acts: A[] = [];
-  for (const k of keys) {
-    acts.length = 0;
-    model.actions(s, acts);
-    let found: { a: A; t: S } | null = null;
-    for (let i = 0; i < acts.length && found === null; i++) {
-      const a = acts[i]!;
-      const t = model.next(s, a, acts);
-      if (t !== null && model.actionKey(a) === k) found = { a, t };
-    }
-    if (found === null) return null;
-    steps.push({ action: found.a, state: found.t });
-    s = found.t;
-  }
-  return { init, steps };
 }
 
 /** Rebuilds what a recorded discovery found, to shrink its path. */

@@ -66,17 +66,49 @@ export function expandAll<S, A>(model: Model<S, A>, s: S): { action: A; state: S
 }
 
 /**
- * Re-executes a path given as action keys from the `initIndex`-th initial state. Returns null if some key is not enabled where the path needs it.
+ * Takes the action with key `key` from `s`, executing only what is needed: the enabled action
+ * with that key, or, for a key that names a branch inside a step ("<action>#<choices>"), the step
+ * whose branches include it. Returns null when no enabled action has that key.
+ */
+export function takeKey<S, A>(model: Model<S, A>, s: S, key: string): PathStep<S, A> | null {
+  const acts: A[] = [];
+  model.actions(s, acts);
+  for (const a of acts) {
+    if (model.actionKey(a) !== key) continue;
+    const t = model.next(s, a, null);
+    if (t !== null) return { action: a, state: t };
+  }
+  if (!key.includes('#')) return null;
+  // A branch: run the steps whose key is a prefix, and follow the forks they report.
+  const pending = acts.filter((a) => key.startsWith(`${model.actionKey(a)}#`));
+  for (let i = 0; i < pending.length; i++) {
+    const a = pending[i]!;
+    const forks: A[] = [];
+    const t = model.next(s, a, forks);
+    if (t !== null && model.actionKey(a) === key) return { action: a, state: t };
+    for (const f of forks) if (key === model.actionKey(f) || key.startsWith(`${model.actionKey(f)}.`)) pending.push(f);
+    if (pending.length > 10_000) break;
+  }
+  return null;
+}
+
+/**
+ * Re-executes a path given as action keys from the `initIndex`-th initial state. Returns null if
+ * some key is not enabled where the path needs it.
  */
 export function executeKeys<S, A>(model: Model<S, A>, keys: readonly string[], initIndex = 0): Path<S, A> | null {
   const inits = model.initStates();
   if (initIndex < 0 || initIndex >= inits.length) throw new InputError(`${model.name}: the path names initial state ${initIndex}, but the model has ${inits.length}`);
-  const init: S = inits[initIndex] as S;
+  return executeFrom(model, inits[initIndex] as S, keys);
+}
+
+/** Re-executes action keys from a given state; null if some key is not enabled where needed. */
+export function executeFrom<S, A>(model: Model<S, A>, init: S, keys: readonly string[]): Path<S, A> | null {
   let cur: S = init;
   const steps: PathStep<S, A>[] = [];
   for (const k of keys) {
-    const next = expandAll(model, cur).find((x) => model.actionKey(x.action) === k);
-    if (next === undefined) return null;
+    const next = takeKey(model, cur, k);
+    if (next === null) return null;
     steps.push(next);
     cur = next.state;
   }

@@ -7,8 +7,7 @@
  * - `wf-tiny`: the Halfmoon workflow system with the reference log: two requests of two
  *   operations on one key, two function nodes, at most one function crash; `--protocol` and
  *   `--variant` select what is checked.
- * - `log-tiny`: the Boki shared log on a tiny cluster with one crash; needs the Boki log system
- *   (`SYSTEMS.boki`), which is being built, and reports that until it exists.
+ * - `log-tiny`: the Boki shared log on a tiny cluster with one crash and restart.
  * - `system:<name>`: any registered system at its default parameters.
  *
  * `--set k=v` sets explorer knobs (the fault budget, network and timer semantics, see
@@ -193,17 +192,28 @@ export const wfTinyPreset: Preset = {
 };
 
 /**
- * The Boki log on a tiny cluster with one crash. The Boki log system (`SYSTEMS.boki`) is being
- * built; its parameter names are not known yet, so the preset sets the ones it recognises among
- * the system's defaults and leaves the rest at their defaults.
+ * The Boki log on a tiny cluster with one crash: two sequencers (a primary and one metalog
+ * backup), one engine, two storage nodes, each record on both, one book with one tag, and one
+ * invocation of two operations. The workload driver's pacing timers fire freely; the cluster's
+ * own timers (cuts, repairs, heartbeats) only when nothing is in flight.
  */
 export const logTinyPreset: Preset = {
   system: 'boki',
-  params(def) {
-    const want: Record<string, unknown> = { engines: 1, storageNodes: 2, sequencers: 3, replication: 2, appends: 2, requests: 2, clients: 1, concurrency: 1, books: 1 };
-    return Object.fromEntries(Object.entries(want).filter(([k]) => k in def.defaults));
-  },
-  world: () => ({ crashes: 1, restarts: 1, timers: 'quiescent', checkerCache: 'state' }),
+  params: () => ({
+    sequencers: 2,
+    spareSequencers: 0,
+    engines: 1,
+    storages: 2,
+    metalogReplicas: 2,
+    userlogReplicas: 2,
+    indexReplicas: 1,
+    books: 1,
+    tagsPerBook: 1,
+    invocations: 1,
+    opsPerInvocation: 2,
+    probes: false,
+  }),
+  world: () => ({ crashes: 1, restarts: 1, timers: 'quiescent', freeTimers: ['driver:'], checkerCache: 'state' }),
 };
 
 function systemModel(system: string): ModelEntry {
@@ -214,7 +224,7 @@ export const MODELS: readonly ModelEntry[] = [
   twoPc,
   presetModel('register', 'the ABD register (3 replicas, 2 clients x 1 operation, read or write)', registerPreset, "needs the 'register' system"),
   presetModel('wf-tiny', 'Halfmoon workflows: 2 requests x 2 operations on one key, 2 function nodes, <= 1 function crash', wfTinyPreset, "needs the 'halfmoon' system"),
-  presetModel('log-tiny', 'the Boki shared log on a tiny cluster with one crash', logTinyPreset, "needs the Boki log system ('boki'), which is not in this build yet"),
+  presetModel('log-tiny', 'the Boki shared log: 2 sequencers, 1 engine, 2 storage nodes, 1 invocation x 2 operations, <= 1 crash and restart', logTinyPreset, "needs the Boki log system ('boki')"),
 ];
 
 export function findModel(name: string): ModelEntry {

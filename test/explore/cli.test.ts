@@ -96,7 +96,7 @@ describe('halfmoon check', () => {
     ['bad depth', ['check', '--model', '2pc', '--depth', 'deep'], /--depth: expected an integer/],
     ['unknown 2pc setting', ['check', '--model', '2pc', '--set', 'nodes=3'], /unknown setting 'nodes'/],
     ['too many rms', ['check', '--model', '2pc', '--set', 'rms=40'], /rms: expected an integer in \[1, 12\]/],
-    ['missing system', ['check', '--model', 'log-tiny'], /log-tiny: needs the Boki log system/],
+    ['unknown system', ['check', '--model', 'system:paxos'], /unknown system 'paxos'/],
     ['unknown proof', ['prove', '--only', 'nothing-like-this'], /--only: no proof matches/],
     ['unknown group', ['prove', '--group', 'paxos'], /--group: unknown group 'paxos'/],
     ['shrink without a violation', ['shrink', join(tmp, 'absent.jsonl')], /cannot read trace file/],

@@ -53,18 +53,6 @@ export function rebuildPath<S, A>(model: Model<S, A>, key: StateKey<S, A>, set: 
   return { init, steps };
 }
 
-/** All actions enabled in `s`, forks included, with the states they lead to. */
-export function expandAll<S, A>(model: Model<S, A>, s: S): { action: A; state: S }[] {
-  const acts: A[] = [];
-  model.actions(s, acts);
-  const out: { action: A; state: S }[] = [];
-  for (let i = 0; i < acts.length; i++) {
-    const t = model.next(s, acts[i]!, acts);
-    if (t !== null) out.push({ action: acts[i]!, state: t });
-  }
-  return out;
-}
-
 /**
  * Takes the action with key `key` from `s`, executing only what is needed: the enabled action
  * with that key, or, for a key that names a branch inside a step ("<action>#<choices>"), the step

@@ -17,7 +17,6 @@
  * Depth bounds with depth-first search: a state first reached deep and later reached by a shorter
  * path is re-expanded, so a depth-bounded dfs visits the same states as a depth-bounded bfs.
  */
-import { assert } from '../../src/core/assert.ts';
 import { wallNowMs } from '../wallclock.ts';
 import { ChunkQueue, FpSet, FpSetFull } from './fpset.ts';
 import { type Counters, finish, Judge, StateKey, vacuityMessage } from './judge.ts';
@@ -338,10 +337,4 @@ export function dfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
     const woke = both.length < stored.size;
     return shallower || woke ? both : null;
   }
-}
-
-/** Runs an exhaustive strategy. */
-export function exhaustive<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResult<S, A> {
-  assert(opts.strategy === 'bfs' || opts.strategy === 'dfs', 'exhaustive search is bfs or dfs');
-  return opts.strategy === 'bfs' ? bfs(model, opts) : dfs(model, opts);
 }

@@ -281,6 +281,9 @@ function cmpPkt(a: Packet, b: Packet): number {
 // ---------------------------------------------------------------------------------------------
 // Choices inside a step
 
+/** A path that asks a step for a choice it does not offer: the model changed, not the machine. */
+export class ChoiceError extends AssertionFailure {}
+
 /**
  * The context a machine steps with. Branching choices answer from a forced prefix, then take
  * option 0 and record how many options there were, so the caller can fork the others.
@@ -302,9 +305,9 @@ class ChoiceCtx implements Ctx {
   ) {}
   private choose(arity: number, label: string): number {
     const j = this.answers.length;
-    if (j >= CHOICES_MAX) throw new AssertionFailure(`${this.self}: more than ${CHOICES_MAX} branching choices in one step (${label})`);
+    if (j >= CHOICES_MAX) throw new ChoiceError(`${this.self}: more than ${CHOICES_MAX} branching choices in one step (${label})`);
     const v = j < this.forced.length ? this.forced[j]! : 0;
-    if (v >= arity) throw new AssertionFailure(`${this.self}: choice ${j} (${label}) has ${arity} options, the path asks for option ${v}`);
+    if (v >= arity) throw new ChoiceError(`${this.self}: choice ${j} (${label}) has ${arity} options, the path asks for option ${v}`);
     this.answers.push(v);
     this.arities.push(arity);
     return v;
@@ -709,7 +712,7 @@ export class SystemModel implements Model<World, WAction> {
     try {
       result = this.opts.checks ? this.checkedStep(spec.machine, slot.state, input, ctx) : spec.machine.step(cloneState(slot.state), input, ctx);
     } catch (e) {
-      if (e instanceof AssertionFailure && e.message.includes('branching choice')) throw e;
+      if (e instanceof ChoiceError) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       d.violation = { invariant: 'machine-assertion', message: `${spec.id} (${spec.role}) threw on ${input.type}: ${msg}`, node: spec.id };
       d.slots[n] = this.mkSlot(slot.up, true, slot.state, slot.synced, slot.pending, [], undefined);

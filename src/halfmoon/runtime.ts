@@ -18,7 +18,7 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine, NodeId } from '../core/contract.ts';
-import { cancelTimer, record, reply, request, send, setTimer } from '../core/contract.ts';
+import { cancelTimer, persist, record, reply, request, send, setTimer } from '../core/contract.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { type FunctionRegistry, runFunction, type UserOp } from './program.ts';
 import { rulesFor } from './protocols.ts';
@@ -211,7 +211,11 @@ interface ReconcileJob {
 
 export interface RuntimeState {
   readonly cfg: RuntimeConfig;
-  /** Per incarnation, so answers to a previous incarnation's requests are never mistaken. */
+  /**
+   * The node's incarnation: a counter kept on disk and bumped (synced) at every boot, so execution
+   * keys, invocation ids and store request ids never repeat across restarts, and answers to a
+   * previous incarnation's requests are never mistaken for this one's.
+   */
   nonce: number;
   nextExec: number;
   nextReq: number;
@@ -296,13 +300,19 @@ function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
 export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, WfRequest | LogRequest, WfReply | LogReply, RuntimeEvent> = {
   role: 'runtime',
   init: (cfg) => fresh(cfg),
-  recover: (cfg) => fresh(cfg),
+  recover: (cfg, _self, disk) => {
+    const s = fresh(cfg);
+    const n = disk.get('incarnation');
+    s.nonce = typeof n === 'number' ? n : 0;
+    return s;
+  },
   step(s, input, ctx) {
     const out: Eff[] = [];
     switch (input.type) {
       case 'start':
       case 'restart':
-        s.nonce = ctx.randomU32('nonce');
+        s.nonce++;
+        out.push(persist('incarnation', s.nonce, true));
         if (s.cfg.recovery.enabled) {
           s.recovery = freshRecovery();
           const id = `L${s.nextReq++}`;

@@ -121,7 +121,9 @@ export type RuntimeEvent =
       readonly stage: Stage;
       readonly opKind: UserOp['kind'] | null;
     }
-  | { readonly ev: 'storeOp'; readonly exec: string; readonly requestId: string; readonly path: string; readonly op: string; readonly stage: Stage };
+  | { readonly ev: 'storeOp'; readonly exec: string; readonly requestId: string; readonly path: string; readonly op: string; readonly stage: Stage }
+  /** A recovery round began, or ended (clean: nothing new, nothing outstanding). */
+  | { readonly ev: 'recoveryRound'; readonly stage: 'start' | 'end'; readonly clean: boolean };
 
 export type RuntimeMsg = StoreMsg;
 
@@ -293,6 +295,9 @@ function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
     },
     answerDrain(reqId, pending) {
       out.push(reply(reqId, { ok: true, output: { pending } }));
+    },
+    round(stage, clean) {
+      out.push(record({ ev: 'recoveryRound', stage, clean }));
     },
   };
 }

@@ -429,36 +429,34 @@ function lastFunctionCrash(history: readonly HistoryEvent[]): number {
 
 /**
  * The run is over when every request was answered and nothing is left in flight: no execution
- * alive on any function node, and a recovery driver (if any) that completed two quiet rounds
- * (nothing new, nothing outstanding) *after* the system was first seen idle, so an async
- * invocation logged just before that moment is seen, and re-run if abandoned, before the end.
+ * alive on any function node, and, when recovery drivers run, a clean recovery round (it scanned
+ * the INTENT stream to its tail and found nothing new and nothing outstanding) that *started* after
+ * the last execution began or ended and after the last fault. Such a round saw every async
+ * invocation any execution ever logged, so none was abandoned unseen.
+ *
+ * A pure function of the world (node states and history): the explorer asks it of many branches.
  */
 function quiescence(engines: readonly string[], recoveryEngines: number): (view: WorldView) => boolean {
-  // Per-run state of the poll: the recovery round counters when the system was first seen idle.
-  let idleSince: Map<string, number> | null = null;
   return (view) => {
     const client = view.state('driver') as ClientState | undefined;
     if (client === undefined || !clientDone(client, view.nowUs)) return false;
-    const rounds = new Map<string, number>();
     for (const id of engines) {
       if (!view.isUp(id)) continue;
-      const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
-      if (rt.execs.size > 0) {
-        idleSince = null;
-        return false;
-      }
-      if (rt.recovery !== null) rounds.set(id, rt.recovery.rounds);
+      if ((view.state(id) as Composed<unknown, RuntimeState>).guest.execs.size > 0) return false;
     }
     if (recoveryEngines === 0) return true;
-    // Only a recovery driver that is up can vouch for the log: with all of them down, wait.
-    if (idleSince === null) {
-      idleSince = rounds;
-      return false;
-    }
-    for (const [id, n] of rounds) {
-      const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
-      const before = idleSince.get(id);
-      if (before !== undefined && n >= before + 2 && rt.recovery!.quietRounds >= 2) return true;
+    // Backwards through the history: a clean round's end, then its start, before any activity.
+    const cleanEnded = new Set<string>();
+    const h = view.history;
+    for (let i = h.length - 1; i >= 0; i--) {
+      const ev = h[i]!;
+      if (ev.kind === 'fault') return false;
+      if (ev.kind !== 'record') continue;
+      const e = ev.event as { ev?: string; stage?: string; clean?: boolean };
+      if (e.ev === 'execStart' || e.ev === 'execEnd') return false;
+      if (e.ev !== 'recoveryRound') continue;
+      if (e.stage === 'end' && e.clean) cleanEnded.add(ev.node);
+      else if (e.stage === 'start' && cleanEnded.has(ev.node)) return true;
     }
     return false;
   };

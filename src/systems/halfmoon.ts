@@ -64,6 +64,8 @@ export interface HalfmoonParams {
   appendUs: number;
   condAppendUs: number;
   readUs: number;
+  /** Function-to-engine IPC round trip charged to each data-path log call, µs (0: free). */
+  ipcUs: number;
   /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
   seqBase: string;
   livenessBoundUs: number;
@@ -117,6 +119,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   appendUs: 1000,
   condAppendUs: 900,
   readUs: 200,
+  ipcUs: 0,
   seqBase: '0',
   livenessBoundUs: 30_000_000,
   recoveryEngines: 2,
@@ -173,6 +176,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     mirrorBase: reconcile,
     crashProbability: p.crashes && p.crashProbability === 0 ? 0.002 : p.crashProbability,
     crashUntilUs: p.crashUntilUs,
+    ipcUs: p.ipcUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
   };
   const initial: [string, Json][] = [];
@@ -256,7 +260,17 @@ function bokiLog(
     }
     nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) } });
   }
-  const host = (view: WorldView) => hostView(view, composed);
+  // The simulator passes the same view object on every call: build its host view once, so the
+  // log's per-step invariants do not allocate a view (and its closures) on every step.
+  let lastView: WorldView | null = null;
+  let lastHost: WorldView | null = null;
+  const host = (view: WorldView): WorldView => {
+    if (view !== lastView || lastHost === null) {
+      lastView = view;
+      lastHost = hostView(view, composed);
+    }
+    return lastHost;
+  };
   return {
     invariants: cluster.invariants().map((inv) => ({
       name: inv.name,
@@ -451,6 +465,7 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     int('keys', 1, 10_000_000);
     int('valueBytes', 1, 2000);
     int('timeoutUs', 1, 3_600_000_000);
+    int('ipcUs', 0, 1_000_000);
     if (!(p.readRatio >= 0 && p.readRatio <= 1)) throw new InputError(`params.readRatio: must be in [0, 1], got ${p.readRatio}`);
     if (!(p.crashProbability >= 0 && p.crashProbability <= 1)) throw new InputError(`params.crashProbability: must be in [0, 1], got ${p.crashProbability}`);
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');

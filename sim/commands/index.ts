@@ -4,6 +4,7 @@ import { demoCommand } from './demo.ts';
 import { clusterCommand } from './cluster.ts';
 import { exportCommand } from './export.ts';
 import { replayCommand } from './replay.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { runCommand } from './run.ts';
 import { scenariosCommand } from './scenarios.ts';
 import { sweepCommand } from './sweep.ts';
@@ -11,4 +12,4 @@ import type { Command } from './types.ts';
 import { variantsCommand } from './variants.ts';
 import { viewCommand } from './view.ts';
 
-export const COMMANDS: readonly Command[] = [demoCommand, runCommand, sweepCommand, replayCommand, viewCommand, exportCommand, scenariosCommand, variantsCommand, benchCommand, clusterCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, runCommand, sweepCommand, replayCommand, viewCommand, exportCommand, scenariosCommand, variantsCommand, benchCommand, clusterCommand, reproduceCommand];

@@ -547,6 +547,7 @@ function canonical(f: Facts, opts: StorageOptions, w: Window, del: (c: number) =
     else acc.whole('stepRecords', it.bytes * Math.max(0, stepEnd - from));
   }
   // Version rows put but never committed (the writer crashed for good): gone with its stream.
+  if (!opts.layout.versioned) return;
   for (const [row, put] of f.puts) {
     const rk = rowKeyOf(row);
     const list = f.versions.get(`${rk.table}/${rk.key}`) ?? [];

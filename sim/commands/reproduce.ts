@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InputError } from '../../src/core/assert.ts';
-import { EXPERIMENTS, experimentByName, reproduce } from '../reproduce/index.ts';
+import { EXPERIMENTS, experimentByName, rerender, reproduce } from '../reproduce/index.ts';
 import { DEFAULT_SCALE, type Scale } from '../reproduce/types.ts';
 import { parseSets } from './args.ts';
 import type { Command } from './types.ts';
@@ -21,6 +21,7 @@ export const reproduceCommand: Command = {
   summary: 'run the published Halfmoon/Boki experiments in simulation: tables, SVG plots, REPRODUCTION.md',
   usage: `usage: halfmoon reproduce [--experiment <name>[,<name>...]] [--out <dir>] [--seeds <n>]
                           [--requests <n>] [--log boki|reference] [--quick] [--set <key=value>]... [--json]
+       halfmoon reproduce --render-only [--out <dir>] [--experiment <names>]
 
 Runs the experiments of the Halfmoon evaluation (spec §9) on the published cluster (the full Boki
 log: 3 sequencers, 3 storage nodes, 8 engines, 300 µs cuts) with the calibrated latency model
@@ -36,6 +37,8 @@ which sets every simulated figure beside the published one and explains the gaps
   --quick               fewer points and smaller runs: a smoke test, not a reproduction
   --set <key=value>     extra override for every run (after the calibration)
   --json                print a JSON summary on stdout
+  --render-only         run nothing: rebuild tables, figures and REPRODUCTION.md from the results
+                        already saved in --out
 
 A progress bar goes to stderr when it is a terminal. Exit 0 when every run held every checker,
 1 when some run reported a violation (the files are written either way), 2 on bad input.`,
@@ -48,6 +51,7 @@ A progress bar goes to stderr when it is a terminal. Exit 0 when every run held 
     quick: { type: 'boolean' },
     set: { type: 'string', multiple: true },
     json: { type: 'boolean' },
+    'render-only': { type: 'boolean' },
   },
   run(values, _pos, io) {
     const names = values.experiment === undefined ? EXPERIMENTS.map((e) => e.name) : String(values.experiment).split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -67,7 +71,7 @@ A progress bar goes to stderr when it is a terminal. Exit 0 when every run held 
     const wall0 = wallNowMs();
     const cpu0 = cpuNowMs();
     const bar = io.progress;
-    const r = reproduce({
+    const r = values['render-only'] === true ? rerender(out, experiments) : reproduce({
       experiments,
       out,
       scale,

@@ -38,27 +38,51 @@ export interface ReproduceResult {
   readonly files: readonly string[];
 }
 
+/**
+ * Rebuilds the tables, figures and REPRODUCTION.md from the results already saved in `out`,
+ * without running anything (after a change to the rendering or the discussion).
+ */
+export function rerender(out: string, experiments: readonly Experiment[]): ReproduceResult {
+  const results: { exp: Experiment; result: ExperimentResult; rendered: Rendered }[] = [];
+  const files: string[] = [];
+  for (const exp of experiments) {
+    const result = readResult(out, exp.name);
+    if (result === null) continue;
+    const rendered = exp.render(result);
+    files.push(...writeExperiment(out, exp, result, rendered));
+    results.push({ exp, result, rendered });
+  }
+  if (results.length === 0) throw new InputError(`--render-only: no saved results in ${out}`);
+  writeDocument(out, results);
+  files.push('REPRODUCTION.md');
+  return { results, files };
+}
+
 export function reproduce(opts: ReproduceOptions): ReproduceResult {
   const total = opts.experiments.reduce((a, e) => a + e.plan(opts.scale).length, 0);
   let done = 0;
   const results: { exp: Experiment; result: ExperimentResult; rendered: Rendered }[] = [];
   const files: string[] = [];
   for (const exp of opts.experiments) {
-    const result = runExperiment(exp, opts.scale, opts.progress, done, total);
+    const result = runExperiment(exp, opts.scale, opts.progress, done, total, opts.command);
     done += result.runs.length;
     const rendered = exp.render(result);
     files.push(...writeExperiment(opts.out, exp, result, rendered));
     results.push({ exp, result, rendered });
   }
   opts.progress?.(done, total, 'writing REPRODUCTION.md');
-  // The document covers every experiment with a result in the folder, this run's or earlier ones.
-  const all = EXPERIMENTS.map((exp) => {
-    const mine = results.find((r) => r.exp === exp);
-    if (mine) return mine;
-    const result = readResult(opts.out, exp.name);
-    return result ? { exp, result, rendered: exp.render(result) } : null;
-  }).filter((x): x is NonNullable<typeof x> => x !== null);
-  writeFileSync(join(opts.out, 'REPRODUCTION.md'), reproductionMarkdown(all, discussion(all), opts.command));
+  writeDocument(opts.out, results);
   files.push('REPRODUCTION.md');
   return { results, files };
+}
+
+/** REPRODUCTION.md covers every experiment with a result in the folder, this run's or earlier ones. */
+function writeDocument(out: string, fresh: readonly { exp: Experiment; result: ExperimentResult; rendered: Rendered }[]): void {
+  const all = EXPERIMENTS.map((exp) => {
+    const mine = fresh.find((r) => r.exp === exp);
+    if (mine) return mine;
+    const result = readResult(out, exp.name);
+    return result ? { exp, result, rendered: exp.render(result) } : null;
+  }).filter((x): x is NonNullable<typeof x> => x !== null);
+  writeFileSync(join(out, 'REPRODUCTION.md'), reproductionMarkdown(all, discussion(all)));
 }

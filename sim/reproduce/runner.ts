@@ -52,7 +52,7 @@ export function aggregate(specs: readonly RunSpec[], runs: readonly RunRecord[])
   });
 }
 
-export function runExperiment(exp: Experiment, scale: Scale, progress?: Progress, offset = 0, total?: number): ExperimentResult {
+export function runExperiment(exp: Experiment, scale: Scale, progress?: Progress, offset = 0, total?: number, command = ''): ExperimentResult {
   const specs = exp.plan(scale);
   const cpu0 = cpuNowMs();
   const wall0 = wallNowMs();
@@ -63,6 +63,7 @@ export function runExperiment(exp: Experiment, scale: Scale, progress?: Progress
   });
   return {
     experiment: exp.name,
+    command,
     scale,
     points: aggregate(specs, runs),
     runs,

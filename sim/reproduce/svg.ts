@@ -100,17 +100,27 @@ export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-/** Ticks at 1, 2 or 5 times a power of ten, covering [min, max] with about `count` intervals. */
+const TICKS_MAX = 64;
+
+/**
+ * Ticks at 1, 2, 2.5 or 5 times a power of ten, covering [min, max] with about `count` intervals.
+ * Ticks are computed as integer multiples of the step (never by repeated addition), so the loop
+ * is bounded and the values do not drift.
+ */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   assert(Number.isFinite(min) && Number.isFinite(max), 'niceTicks: finite range');
-  if (max <= min) max = min + 1;
+  if (!(max > min)) max = min + Math.max(1, Math.abs(min) * 1e-6);
   const raw = (max - min) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw)!;
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw * (1 - 1e-12)) ?? 10 * mag;
+  assert(step > 0 && Number.isFinite(step), 'niceTicks: a positive step');
+  const first = Math.floor(min / step);
+  const last = Math.ceil(max / step);
+  assert(last - first <= TICKS_MAX, `niceTicks: at most ${TICKS_MAX} ticks`);
   const out: number[] = [];
-  const start = Math.floor(min / step + 1e-9) * step;
-  for (let t = start; t <= max + step * 1e-9; t += step) out.push(Math.round(t / step) * step);
-  if (out[out.length - 1]! < max - step * 1e-9) out.push(out[out.length - 1]! + step);
+  for (let i = first; i <= last; i++) out.push(i * step);
+  // min/step may underflow to -0 for a denormal min: keep the first tick at or below min.
+  if (out[0]! > min) out.unshift((first - 1) * step);
   return out;
 }
 

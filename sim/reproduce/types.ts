@@ -58,6 +58,8 @@ export interface PointResult {
 
 export interface ExperimentResult {
   readonly experiment: string;
+  /** The command line that produced it. */
+  readonly command: string;
   readonly scale: Scale;
   readonly points: readonly PointResult[];
   readonly runs: readonly RunRecord[];

@@ -85,8 +85,12 @@ function calibrationSection(): string {
   ].join('\n');
 }
 
+/** The headline table leads with the paper's headline figures (rw), then the applications. */
+const HEADLINE_ORDER = ['rw', 'hotel', 'movie', 'singleop', 'switching'];
+
 function comparisonTable(all: readonly { exp: Experiment; rendered: Rendered }[]): string {
-  const rows: Comparison[] = all.flatMap((x) => x.rendered.comparisons);
+  const rank = (name: string) => (HEADLINE_ORDER.includes(name) ? HEADLINE_ORDER.indexOf(name) : HEADLINE_ORDER.length);
+  const rows: Comparison[] = [...all].sort((a, b) => rank(a.exp.name) - rank(b.exp.name)).flatMap((x) => x.rendered.comparisons);
   return [
     '| claim | simulated | published | verdict | cause of the gap |',
     '|---|---|---|---|---|',

@@ -288,9 +288,8 @@ function barsSvg(p: Panel, s: Scale, out: string[]): void {
   const k = b.groups.length;
   const slot = (s.x1 - s.x0) / b.categories.length;
   const bw = (slot * 0.78) / Math.max(1, k);
-  b.categories.forEach((cat, ci) => {
+  b.categories.forEach((_cat, ci) => {
     const cx = s.x0 + slot * (ci + 0.5);
-    out.push(`<text x='${n(cx)}' y='${n(s.y0 + 17)}' text-anchor='middle' font-size='12' ${FONT} fill='#333'>${escapeXml(cat)}</text>`);
     b.groups.forEach((g, gi) => {
       const v = g.values[ci];
       if (!v || !Number.isFinite(v.y)) return;
@@ -308,6 +307,15 @@ function barsSvg(p: Panel, s: Scale, out: string[]): void {
         out.push(`<path d='M${n(mid - 3)},${n(a)} L${n(mid + 3)},${n(a)} M${n(mid)},${n(a)} L${n(mid)},${n(c)} M${n(mid - 3)},${n(c)} L${n(mid + 3)},${n(c)}' stroke='#000' stroke-width='1' fill='none'/>`);
       }
     });
+  });
+}
+
+/** Category names under a bar chart's axis (outside the plot area's clip). */
+function barLabels(p: Panel, s: Scale, out: string[]): void {
+  const cats = p.bars?.categories ?? [];
+  const slot = (s.x1 - s.x0) / Math.max(1, cats.length);
+  cats.forEach((cat, ci) => {
+    out.push(`<text x='${n(s.x0 + slot * (ci + 0.5))}' y='${n(s.y0 + 17)}' text-anchor='middle' font-size='12' ${FONT} fill='#333'>${escapeXml(cat)}</text>`);
   });
 }
 
@@ -397,6 +405,7 @@ export function renderFigure(fig: Figure): string {
     if (p.bars) barsSvg(p, s, body);
     for (const se of p.series ?? []) seriesSvg(se, s, body);
     body.push('</g>');
+    barLabels(p, s, body);
   });
   let height = y + rowsN * cellH;
   if (fig.caption) {

@@ -400,7 +400,7 @@ function render(result: ExperimentResult): Rendered {
     simulated: reductions.map((x) => `${x.r.toFixed(1)}: ${pct(x.b!.reduction, 0)}`).join(', '),
     published: `${pct(-HEADLINE.latencyReduction.lo, 0)} to ${pct(-HEADLINE.latencyReduction.hi, 0)} (abstract); early data ${RW_LATENCY.map((x) => `${x.r.toFixed(1)}: ${pct((Math.min(x.hmr, x.hmw) - x.boki) / x.boki, 0)}`).join(', ')}`,
     verdict: reductions.length > 0 && inBand.length * 2 > reductions.length ? (outBand.length === 0 ? 'reproduced' : 'partly') : 'not reproduced',
-    cause: outBand.length === 0 ? 'within the band at every ratio' : `outside the band at r = ${outBand.map((x) => x.r.toFixed(1)).join(', ')}: see "Where it differs"`,
+    cause: outBand.length === 0 ? 'within the band at every ratio' : `${inBand.length} of ${reductions.length} ratios in the band; below it at r = ${outBand.map((x) => x.r.toFixed(1)).join(', ')}, near the crossover, as the early data at 0.7`,
   });
   comparisons.push({
     what: 'Crossover read ratio (HM-R becomes faster than HM-W)',
@@ -410,18 +410,44 @@ function render(result: ExperimentResult): Rendered {
     cause: 'the crossover is set by the ratio of a conditional append to an index read (spec §8.1); see the log-call table',
   });
   comparisons.push({
-    what: 'Logging overhead: Boki storage ÷ better Halfmoon (GC 10 s, 256 B)',
-    simulated: `spec §3.5 rule ${ratio(spec10?.lo)}–${ratio(spec10?.hi)} (${spec10?.inBand ?? 0}/${spec10?.n ?? 0} ratios in band; with INIT collected ${ratio(gcInit10?.lo)}–${ratio(gcInit10?.hi)}); artifact model ${ratio(art10?.lo)}–${ratio(art10?.hi)}`,
-    published: `${HEADLINE.loggingOverhead.lo}–${HEADLINE.loggingOverhead.hi}× (abstract); early data at 10 s ${ratio(p10.lo)}–${ratio(p10.hi)}`,
-    verdict: art10 && Math.abs(art10.lo - p10.lo) / p10.lo < 0.15 && Math.abs(art10.hi - p10.hi) / p10.hi < 0.15 ? 'partly' : 'not reproduced',
-    cause: 'the abstract\'s 1.5-4.0× is not what the artifact\'s own 10 s data show; see "Logging overhead"',
+    what: 'Logging overhead (Boki storage ÷ better Halfmoon), 256 B, GC 10 s, spec §3.5 collection rule',
+    simulated: `${ratio(spec10?.lo)}–${ratio(spec10?.hi)} (${spec10?.inBand ?? 0}/${spec10?.n ?? 0} ratios in band; INIT collected too: ${ratio(gcInit10?.lo)}–${ratio(gcInit10?.hi)})`,
+    published: `${HEADLINE.loggingOverhead.lo}–${HEADLINE.loggingOverhead.hi}× (abstract)`,
+    verdict: spec10 && spec10.inBand * 2 > spec10.n ? 'reproduced' : 'not reproduced',
+    cause: 'HM-R must keep the latest key-stream record of every key and, by the spec, every INIT row; every protocol stores the same 2.5 MB of values. See "rw storage"',
   });
   comparisons.push({
-    what: 'Logging overhead at GC 60 s (artifact model)',
+    what: 'Logging overhead, 256 B, GC 10 s, the artifact\'s accounting (compute_logsize.py)',
+    simulated: `${ratio(art10?.lo)}–${ratio(art10?.hi)} (${art10?.inBand ?? 0}/${art10?.n ?? 0} ratios in 1.5–4.0×)`,
+    published: `early data ${ratio(p10.lo)}–${ratio(p10.hi)}; abstract ${HEADLINE.loggingOverhead.lo}–${HEADLINE.loggingOverhead.hi}×`,
+    verdict: art10 && Math.abs(art10.lo - p10.lo) / p10.lo < 0.15 && Math.abs(art10.hi - p10.hi) / p10.hi < 0.15 ? 'partly' : 'not reproduced',
+    cause: 'matches the artifact\'s own 10 s data, which are themselves below the abstract\'s band: the claim needs a longer GC interval (next row)',
+  });
+  comparisons.push({
+    what: 'Logging overhead, 256 B, GC 60 s, the artifact\'s accounting',
     simulated: `${ratio(art60?.lo)}–${ratio(art60?.hi)} (${art60?.inBand ?? 0}/${art60?.n ?? 0} ratios in 1.5–4.0×)`,
-    published: `early data at 60 s ${ratio(p60.lo)}–${ratio(p60.hi)}`,
+    published: `early data ${ratio(p60.lo)}–${ratio(p60.hi)}; abstract ${HEADLINE.loggingOverhead.lo}–${HEADLINE.loggingOverhead.hi}×`,
     verdict: art60 && art60.inBand * 2 > art60.n ? 'reproduced' : 'partly',
-    cause: 'a longer tick lets logs pile up, which favours the protocol that logs less',
+    cause: 'a longer tick lets logs pile up, which favours the protocol that logs less; low near r = 0.5, where both Halfmoon protocols log about half of the operations',
+  });
+  const storageErr = (['10s', '60s'] as const).map((tick) => {
+    const variant = tick === '10s' ? 'artifact10' : 'artifact60';
+    const errs = RW_PROTOCOLS.flatMap((p) => {
+      const l = p === 'boki' ? RW_STORAGE[tick].boki : p === 'hm-read' ? RW_STORAGE[tick].hmr : RW_STORAGE[tick].hmw;
+      return l.map((x) => {
+        const row = rows.find((r) => Math.abs(r.r - x.r) < 1e-9);
+        const v = row ? meanOf(row.p[p], `storage.${variant}.totalKB`) : null;
+        return v === null ? null : Math.abs(v - (x.logKB + x.dataKB)) / (x.logKB + x.dataKB);
+      });
+    }).filter((x): x is number => x !== null);
+    return errs.length ? { mean: errs.reduce((a, b) => a + b, 0) / errs.length, max: Math.max(...errs) } : null;
+  });
+  comparisons.push({
+    what: 'Storage totals (log + data, KB) against the early data, the artifact\'s accounting',
+    simulated: `mean |error| ${pct(storageErr[0]?.mean, 0)} at 10 s (worst ${pct(storageErr[0]?.max, 0)}), ${pct(storageErr[1]?.mean, 0)} at 60 s (worst ${pct(storageErr[1]?.max, 0)})`,
+    published: 'Boki, HM-R, HM-W at r = 0.1, 0.3, 0.5, 0.7, 0.9',
+    verdict: storageErr[0] && storageErr[0].mean <= 0.05 ? 'reproduced' : 'partly',
+    cause: 'record sizes differ slightly (our JSON records, 8 B per tag counted)',
   });
   for (const proto of RW_PROTOCOLS) {
     const e = absErr(proto);
@@ -430,7 +456,10 @@ function render(result: ExperimentResult): Rendered {
       simulated: e ? `mean error ${pct(e.mean, 0)} (range ${pct(e.lo, 0)} to ${pct(e.hi, 0)})` : '–',
       published: RW_LATENCY.map((x) => fx(proto === 'boki' ? x.boki : proto === 'hm-read' ? x.hmr : x.hmw)).join(' / ') + ' ms',
       verdict: e && Math.abs(e.mean) <= 0.05 ? 'reproduced' : e && Math.abs(e.mean) <= 0.12 ? 'partly' : 'not reproduced',
-      cause: proto === 'boki' ? 'Boki pays ≥2 catch-up reads per step; the model charges each only the IPC hop' : 'conditional appends complete after indexing in the model (≈1.2 ms) while the §8.1 fit puts them at 0.89 ms',
+      cause:
+        proto === 'boki'
+          ? `appends emerge at ${fx(avg('boki', 'call.append.p50Ms'), 2)} ms, inside the 0.88–1.10 ms anchor; catch-up reads hit the engine cache`
+          : `conditional appends complete after indexing in the model (${fx(tCa, 2)} ms) while the §8.1 fit puts them at 0.89 ms; ${proto === 'hm-read' ? 'two per write' : 'one per read'}`,
     });
   }
   return { tables, figures: [{ name: 'rw-latency', svg: latencyFigure(rows), caption: 'Fig. 13 reproduced: rw median latency vs read ratio' }, { name: 'rw-storage', svg: storageFigure(rows), caption: 'Fig. 14 reproduced: time-averaged log + data size vs read ratio' }], section: section(result, rows, { simCross, pubCross, tCa, tRp, simModelCross, spec10, art10, art60, gcInit10, p10, p60 }), comparisons };

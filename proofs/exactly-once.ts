@@ -19,7 +19,6 @@
  * A *logical* operation is (path, ordinal): the request id followed by the ordinals of the invokes
  * down the call tree, then the operation's ordinal in its function.
  */
-import { hex16 } from '../src/core/assert.ts';
 import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/system.ts';
 import type { Json, Mode, Version } from '../src/halfmoon/records.ts';
 import { rowName, VERSION_ZERO, versionCmp } from '../src/halfmoon/records.ts';
@@ -32,7 +31,6 @@ type OpEv = Extract<RuntimeEvent, { ev: 'wfOp' }>;
 type EndEv = Extract<RuntimeEvent, { ev: 'execEnd' }>;
 type StartEv = Extract<RuntimeEvent, { ev: 'execStart' }>;
 type LogEv = Extract<RuntimeEvent, { ev: 'logOp' }>;
-type ApplyEv = Extract<StoreEvent, { ev: 'storeApply' }>;
 
 interface Parsed {
   starts: Map<string, StartEv>;
@@ -748,4 +746,3 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-export { hex16, type RecSummary };

@@ -5,7 +5,7 @@
 import type { Machine } from '../../src/core/contract.ts';
 import { EventQueue } from '../queue.ts';
 import { createRng } from '../rng.ts';
-import { realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
+import { bokiAppendBench, realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
 import { buildInstance, runOnce } from '../run.ts';
 import { parseScenario } from '../scenario.ts';
 import { Simulator } from '../simulator.ts';
@@ -174,4 +174,35 @@ const realBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench, realBench];
+/**
+ * Boki appends on a real cluster (one process per node, ZooKeeper when installed), beside the
+ * raw round trip between two processes and one synced append measured in the same run: the
+ * append's p50 over the round trip's p50 is the figure the real runtime is judged by.
+ */
+const realAppendBench: Bench = {
+  name: 'real-append',
+  description: 'Boki append latency (one in flight) and throughput (64 invocations) on a real loopback cluster, beside the raw TCP round trip (us)',
+  async run(quick) {
+    const rtt = await tcpRoundTrip(quick ? 2000 : 20_000);
+    const sync = await syncedAppend(quick ? 200 : 1000);
+    const a = await bokiAppendBench({ appends: quick ? 300 : 2000, concurrency: 64, throughputMs: quick ? 3000 : 10_000 });
+    return {
+      name: this.name,
+      figures: {
+        tcpRttP50Us: rtt.p50Us,
+        tcpRttP99Us: rtt.p99Us,
+        syncedAppendP50Us: sync.p50Us,
+        syncedAppendP99Us: sync.p99Us,
+        appends: a.latency.samples,
+        appendP50Us: a.latency.p50Us,
+        appendP99Us: a.latency.p99Us,
+        appendP50OverRttP50: Math.round((a.latency.p50Us / Math.max(1, rtt.p50Us)) * 10) / 10,
+        appendsPerSec: a.appendsPerSec,
+        concurrency: a.concurrency,
+        coordination: a.coordination,
+      },
+    };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, viewerBench, realBench, realAppendBench];

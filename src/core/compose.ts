@@ -15,7 +15,7 @@
  * A crash takes both down together, as a process crash would.
  */
 import { assert, assertNever } from './assert.ts';
-import type { Ctx, DiskImage, Effect, Input, Machine, NodeId } from './contract.ts';
+import type { DiskImage, Effect, Input, Machine, NodeId } from './contract.ts';
 
 export interface Composed<HS, GS> {
   host: HS;
@@ -144,4 +144,3 @@ export function compose<HC, HS, GC, GS>(
   };
 }
 
-export type { Ctx };

@@ -9,7 +9,7 @@
  *   UNSAFE  HM-R's read discipline with HM-W's writes: the negative control that must fail.
  */
 import { assertNever } from '../core/assert.ts';
-import { decodeRecord, encodeRecord, type Envelope, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO, versionCmp } from './records.ts';
+import { decodeRecord, encodeRecord, type Envelope, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO } from './records.ts';
 import { bokiPost, bokiPropose, type ChildSpec, type OpIO, postAt, proposeStep, type Scratch, stepAt, variant } from './steps.ts';
 
 export interface Rules {
@@ -311,6 +311,3 @@ export function rulesFor(mode: Mode): Rules {
   }
 }
 
-export function compareVersions(a: Version, b: Version): number {
-  return versionCmp(a, b);
-}

@@ -11,7 +11,7 @@
  * PostWrite slipped in between the tail it saw and its marker; if one did, it appends a new marker
  * pointing at the candidate with the highest effective version, and verifies again.
  */
-import { decodeRecord, encodeRecord, keyTag, type Json, rowName, type StepRecord, type TagScheme, type Version, VERSION_ZERO, versionCmp } from './records.ts';
+import { decodeRecord, encodeRecord, keyTag, rowName, type StepRecord, type TagScheme, type Version, VERSION_ZERO, versionCmp } from './records.ts';
 import type { OpIO } from './steps.ts';
 
 /** Markers appended for one key, at most: each retry needs a new transitional write to race. */
@@ -92,4 +92,3 @@ function encode(rec: StepRecord): string {
   return encodeRecord({ rec });
 }
 
-export type { Json };

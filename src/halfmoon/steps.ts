@@ -11,7 +11,7 @@
  */
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import type { StoreRep, StoreReq } from './store.ts';
-import { decodeRecord, encodeRecord, type Envelope, type Json, type Mode, type RecordKind, type StepRecord, stepTag, type TagScheme } from './records.ts';
+import { decodeRecord, encodeRecord, type Envelope, type Json, type Mode, type StepRecord, stepTag, type TagScheme } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Micro-operations
@@ -295,6 +295,3 @@ export function describe(rec: StepRecord): string {
   return 'table' in rec && rec.table !== undefined ? `${rec.kind}(${rec.table}/${rec.key})` : rec.kind;
 }
 
-export function kindOf(rec: StepRecord): RecordKind {
-  return rec.kind;
-}

@@ -7,7 +7,8 @@ import type { VariantDef } from '../core/system.ts';
 export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'invoke-result-unwrapped', description: 'callee writes its raw result into the caller\'s slot: no wrapper, no cursor', exposedBy: 'wf-variant-invoke-result-unwrapped (sync invoke, caller crash before Done, retry)' },
   { name: 'advisory-exit', description: 'after COND_FAILED the execution carries on instead of aborting', exposedBy: 'wf-variant-duplicates (concurrent duplicate executions)' },
-  { name: 'gapped-condpos-crash', description: 'a conditional append beyond the stream length crashes the engine', exposedBy: 'a zombie proposing step s+1 (log layer)' },
+  { name: 'gapped-condpos-crash', description: 'a conditional append beyond the stream length crashes the engine', exposedBy: 'a condAppend past the stream length (log layer; the canonical runtime never issues one)' },
+  { name: 'readprev-pending-hang', description: 'a readPrev parked ahead of the index is never re-examined (Boki engine)', exposedBy: 'log-variant-readprev-pending-hang (a Boki engine variant; with log=boki the Halfmoon system passes it to the engines)' },
   { name: 'hmw-version-tie', description: 'HM-W versions are the cursor alone, so two writes between logged steps tie', exposedBy: 'wf-variant-version-tie (two writes to one key, no logged step between)' },
   { name: 'hmr-caller-misses-callee-writes', description: 'no cursor propagation from callee to caller (HM-R)', exposedBy: 'callee writes k, caller then reads k' },
   { name: 'hmw-caller-write-dropped', description: 'no cursor propagation from callee to caller (HM-W)', exposedBy: 'callee writes k, caller then writes k' },

@@ -22,11 +22,12 @@ import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
 import { buildBokiCluster } from '../boki/cluster.ts';
 import { engineMachine } from '../boki/engine.ts';
-import { BOKI_DEFAULTS, type BokiParams, isBokiVariant } from '../boki/params.ts';
+import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, validateBokiParams } from '../boki/params.ts';
 import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
+import { FUNCTION_NODE_WIRE, STORE_WIRE } from '../halfmoon/wire.ts';
 
 export const PROTOCOLS: Readonly<Record<string, Mode>> = {
   boki: 'BOKI',
@@ -66,6 +67,8 @@ export interface HalfmoonParams {
   storeGetUs: number;
   storePutUs: number;
   storeJitterUs: number;
+  /** The runtime resends a store request unanswered this long (store operations are idempotent). */
+  storeTimeoutUs: number;
   staleReadUs: number;
   appendUs: number;
   condAppendUs: number;
@@ -74,6 +77,8 @@ export interface HalfmoonParams {
   ipcUs: number;
   /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
   seqBase: string;
+  /** Boki log only: overrides of the Boki cluster's parameters (`halfmoon variants` / system boki). */
+  logParams: Json;
   livenessBoundUs: number;
   recoveryEngines: number;
   recoveryIntervalUs: number;
@@ -98,6 +103,10 @@ export interface HalfmoonParams {
    * unless set) and crash-restarts of function nodes, both until crashUntilUs.
    */
   crashes: boolean;
+  /** The store persists its rows and recovers them after a restart (a real cluster's store process). */
+  storeDurable: boolean;
+  /** Prefixed to the client's request ids (each run against a long-lived real cluster has its own). */
+  requestPrefix: string;
 }
 
 export const halfmoonDefaults: HalfmoonParams = {
@@ -122,12 +131,14 @@ export const halfmoonDefaults: HalfmoonParams = {
   storeGetUs: 2000,
   storePutUs: 3800,
   storeJitterUs: 0,
+  storeTimeoutUs: 200_000,
   staleReadUs: 0,
   appendUs: 1000,
   condAppendUs: 900,
   readUs: 200,
   ipcUs: 0,
   seqBase: '0',
+  logParams: null,
   livenessBoundUs: 30_000_000,
   recoveryEngines: 2,
   recoveryIntervalUs: 500_000,
@@ -145,6 +156,8 @@ export const halfmoonDefaults: HalfmoonParams = {
   dwellUs: 1_000_000,
   reconcileParallelism: 16,
   crashes: false,
+  storeDurable: false,
+  requestPrefix: '',
 };
 
 function variantFlags(variant: string | null) {
@@ -186,6 +199,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     crashUntilUs: p.crashUntilUs,
     ipcUs: p.ipcUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
+    storeTimeoutUs: p.storeTimeoutUs,
   };
   const initial: [string, Json][] = [];
   for (const [t, k, v] of w.initial(wparams)) {
@@ -201,8 +215,17 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     id: 'store',
     role: 'store',
     machine: storeMachine,
-    config: { getUs: p.storeGetUs, putUs: p.storePutUs, jitterUs: p.storeJitterUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
+    config: {
+      getUs: p.storeGetUs,
+      putUs: p.storePutUs,
+      jitterUs: p.storeJitterUs,
+      initial,
+      staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0,
+      floatVersions: flags.floatVersions,
+      ...(p.storeDurable ? { durable: true } : {}),
+    },
     faultable: false,
+    wire: STORE_WIRE,
   });
   return finishHalfmoon(p, variant, mode, switching, reconcile, wparams, engines, nodes, logParts);
 }
@@ -257,7 +280,9 @@ function bokiLog(
   isGuest: (m: unknown) => boolean,
   nodes: NodeSpec[],
 ): LogParts {
-  const bp: BokiParams = { ...BOKI_DEFAULTS, engines: engines.length, books: 1, probes: false };
+  const over = (p.logParams ?? {}) as Partial<BokiParams>;
+  const bp: BokiParams = { ...BOKI_DEFAULTS, ...over, engines: engines.length, books: 1, probes: false };
+  validateBokiParams(bp);
   const cluster = buildBokiCluster(bp, isBokiVariant(variant) ? variant : null);
   const fnNode = compose(engineMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
   const composed = new Set(engines);
@@ -266,18 +291,14 @@ function bokiLog(
       nodes.push(n);
       continue;
     }
-    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) } });
+    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) }, wire: FUNCTION_NODE_WIRE });
   }
-  // The simulator passes the same view object on every call: build its host view once, so the
-  // log's per-step invariants do not allocate a view (and its closures) on every step.
-  let lastView: WorldView | null = null;
-  let lastHost: WorldView | null = null;
-  const host = (view: WorldView): WorldView => {
-    if (view !== lastView || lastHost === null) {
-      lastView = view;
-      lastHost = hostView(view, composed);
-    }
-    return lastHost;
+  // One host view per underlying view (the simulator passes itself on every call).
+  const views = new WeakMap<WorldView, WorldView>();
+  const host = (view: WorldView) => {
+    let h = views.get(view);
+    if (!h) views.set(view, (h = hostView(view, composed)));
+    return h;
   };
   return {
     invariants: cluster.invariants().map((inv) => ({
@@ -357,6 +378,7 @@ function finishHalfmoon(
       rps: p.rps,
       timeoutUs: p.timeoutUs,
       mode,
+      ...(p.requestPrefix !== '' ? { requestPrefix: p.requestPrefix } : {}),
       switching: switching
         ? {
             adaptive:
@@ -480,8 +502,13 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');
     if (p.controllerRule !== 'cost' && p.controllerRule !== 'count') throw new InputError(`params.controllerRule: 'cost' or 'count', got '${p.controllerRule}'`);
     if (p.switchEveryUs > 0 && p.protocol !== 'hm-read' && p.protocol !== 'hm-write') throw new InputError(`params.switchEveryUs: fixed-timer switching starts from hm-read or hm-write, not '${p.protocol}'`);
+    if (p.logParams !== null && (typeof p.logParams !== 'object' || Array.isArray(p.logParams))) throw new InputError('params.logParams: an object of Boki parameters, or null');
+    if (p.logParams !== null) {
+      for (const k of Object.keys(p.logParams)) if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.logParams.${k}: not a Boki parameter`);
+    }
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
+    if (!/^[A-Za-z0-9_.-]{0,32}$/.test(p.requestPrefix)) throw new InputError(`params.requestPrefix: letters, digits, _ . - (at most 32), got '${p.requestPrefix}'`);
   },
   build: buildHalfmoon,
 };

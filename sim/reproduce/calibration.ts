@@ -10,8 +10,6 @@
  *   links, the disk sync and the 300 µs cut intervals; nothing sets it directly). Emergent values
  *   are measured in every run (`call.*` measures) and reported beside their targets.
  */
-import { BOKI_DEFAULTS } from '../../src/boki/params.ts';
-
 export interface CalibrationEntry {
   /** A `--set` key: a system parameter, or a dotted scenario path. */
   readonly key: string;
@@ -30,6 +28,12 @@ export const CALIBRATION: readonly CalibrationEntry[] = [
     value: 'boki',
     observed: 'the published cluster: 3 sequencers (+2 spares), 3 storage nodes, 8 engines indexing the log, one physical log',
     source: 'Halfmoon spec §9.2 and Boki spec §7.2 (experiments/*/config.json, docker-compose.yml)',
+  },
+  {
+    key: 'logParams',
+    value: { globalCutIntervalUs: 300, localCutIntervalUs: 300, metalogReplicas: 3, userlogReplicas: 3, indexReplicas: 8 },
+    observed: 'cuts every 300 µs (an append waits for a local cut, the sequencers\' global cut and its replication); metalog 3, userlog 3, index 8 replicas',
+    source: 'Halfmoon spec §9.2 and §9.5, Boki spec §7.1-7.2 (published cut intervals and replication)',
   },
   {
     key: 'engines',
@@ -96,22 +100,6 @@ export const CALIBRATION: readonly CalibrationEntry[] = [
     value: 200,
     observed: 'reference log only: index read (readPrev, readNext) 0.2 ms',
     source: 'Halfmoon spec §9.5: the §8.1 fit, t_rp ≈ 0.18 ms',
-  },
-];
-
-/** Fixed by the Boki log's defaults (src/boki/params.ts), listed for the record. */
-export const BOKI_FIXED: readonly CalibrationEntry[] = [
-  {
-    key: 'globalCutIntervalUs / localCutIntervalUs',
-    value: `${BOKI_DEFAULTS.globalCutIntervalUs} / ${BOKI_DEFAULTS.localCutIntervalUs}`,
-    observed: 'cuts every 300 µs: an append waits for a local cut, the sequencers\' global cut and its replication',
-    source: 'Boki spec §7.1-7.2 and Halfmoon spec §9.5 (published cut intervals)',
-  },
-  {
-    key: 'metalogReplicas / userlogReplicas / indexReplicas',
-    value: `${BOKI_DEFAULTS.metalogReplicas} / ${BOKI_DEFAULTS.userlogReplicas} / ${BOKI_DEFAULTS.indexReplicas}`,
-    observed: 'replication 3 / 3 / 8',
-    source: 'Halfmoon spec §9.2',
   },
 ];
 

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/core/assert.ts';
-import { BOKI_FIXED, CALIBRATION } from './calibration.ts';
+import { CALIBRATION } from './calibration.ts';
 import { fx } from './format.ts';
 import type { Cell, Comparison, Experiment, ExperimentResult, Rendered, Table } from './types.ts';
 
@@ -73,7 +73,7 @@ export function readResult(dir: string, name: string): ExperimentResult | null {
 }
 
 function calibrationSection(): string {
-  const rows = [...CALIBRATION, ...BOKI_FIXED].map((c) => `| \`${c.key}\` | ${typeof c.value === 'object' ? `\`${JSON.stringify(c.value)}\`` : `\`${String(c.value)}\``} | ${mdEscape(c.observed)} | ${mdEscape(c.source)} |`);
+  const rows = CALIBRATION.map((c) => `| \`${c.key}\` | ${typeof c.value === 'object' ? `\`${JSON.stringify(c.value)}\`` : `\`${String(c.value)}\``} | ${mdEscape(c.observed)} | ${mdEscape(c.source)} |`);
   return [
     '## The latency model',
     '',

@@ -28,7 +28,14 @@ function csv(name: string): Record<string, string>[] {
 }
 
 describe('halfmoon reproduce, tiny rw on the reference log', () => {
-  const first = reproduce({ experiments: [experimentByName('rw')], out: dir, scale, command: 'test' });
+  const ticks: [number, number][] = [];
+  const first = reproduce({ experiments: [experimentByName('rw')], out: dir, scale, command: 'test', progress: (done, total) => ticks.push([done, total]) });
+
+  it('reports progress before every run and once at the end', () => {
+    expect(ticks).toHaveLength(13);
+    expect(ticks.map(([d]) => d)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(ticks.every(([, t]) => t === 12)).toBe(true);
+  });
 
   it('writes the result, the tables, the figures and REPRODUCTION.md', () => {
     for (const f of ['rw.json', 'rw-latency.csv', 'rw-latency.md', 'rw-latency.svg', 'rw-storage.csv', 'rw-storage.svg', 'rw-log-calls.csv', 'REPRODUCTION.md']) expect(first.files).toContain(f);

@@ -6,6 +6,7 @@ import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { proveCommand } from './prove.ts';
 import { replayCommand } from './replay.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { runCommand } from './run.ts';
 import { scenariosCommand } from './scenarios.ts';
 import { shrinkCommand } from './shrink.ts';
@@ -30,4 +31,5 @@ export const COMMANDS: readonly Command[] = [
   variantsCommand,
   benchCommand,
   clusterCommand,
+  reproduceCommand,
 ];

@@ -50,6 +50,12 @@ export interface HalfmoonParams {
   concurrency: number;
   rps: number;
   readRatio: number;
+  /**
+   * rw only: the first `warmupRequests` requests write every key once, in order, with no reads,
+   * so key streams and version rows start in their steady state (the published runs had a 120 s
+   * warm-up); statistics leave them out.
+   */
+  warmupRequests: number;
   opsPerRequest: number;
   keys: number;
   valueBytes: number;
@@ -67,6 +73,8 @@ export interface HalfmoonParams {
   appendUs: number;
   condAppendUs: number;
   readUs: number;
+  /** Function-to-engine IPC round trip charged to each data-path log call, µs (0: free). */
+  ipcUs: number;
   /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
   seqBase: string;
   /** Boki log only: overrides of the Boki cluster's parameters (`halfmoon variants` / system boki). */
@@ -111,6 +119,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   concurrency: 16,
   rps: 0,
   readRatio: 0.5,
+  warmupRequests: 0,
   opsPerRequest: 10,
   keys: 10_000,
   valueBytes: 256,
@@ -127,6 +136,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   appendUs: 1000,
   condAppendUs: 900,
   readUs: 200,
+  ipcUs: 0,
   seqBase: '0',
   logParams: null,
   livenessBoundUs: 30_000_000,
@@ -166,6 +176,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
   const w = workload(p.workload);
   const wparams: Record<string, Json> = {
     readRatio: p.readRatio,
+    warmupRequests: p.warmupRequests,
     opsPerRequest: p.opsPerRequest,
     keys: p.keys,
     valueBytes: p.valueBytes,
@@ -186,6 +197,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     mirrorBase: reconcile,
     crashProbability: p.crashes && p.crashProbability === 0 ? 0.002 : p.crashProbability,
     crashUntilUs: p.crashUntilUs,
+    ipcUs: p.ipcUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
     storeTimeoutUs: p.storeTimeoutUs,
   };
@@ -478,9 +490,11 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     int('requests', 0, 10_000_000);
     int('concurrency', 0, 100_000);
     int('opsPerRequest', 0, 1000);
+    int('warmupRequests', 0, 10_000_000);
     int('keys', 1, 10_000_000);
     int('valueBytes', 1, 2000);
     int('timeoutUs', 1, 3_600_000_000);
+    int('ipcUs', 0, 1_000_000);
     if (!(p.readRatio >= 0 && p.readRatio <= 1)) throw new InputError(`params.readRatio: must be in [0, 1], got ${p.readRatio}`);
     if (!(p.crashProbability >= 0 && p.crashProbability <= 1)) throw new InputError(`params.crashProbability: must be in [0, 1], got ${p.crashProbability}`);
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');

@@ -180,6 +180,8 @@ const WF_REFUTE = { ...WF_SEARCH, violationsMax: 10 };
 /** Plain random walks: some refutations need one crash at a particular point, which coverage
  * guidance steers away from while it chases new states. */
 const WF_REFUTE_RANDOM = { strategy: 'random' as const, statesMax: 300_000, seed: 1, violationsMax: 10 };
+/** PCT walks: priority schedules reach a crash deep in one request while another runs to the end. */
+const WF_REFUTE_PCT = { strategy: 'pct' as const, statesMax: 300_000, seed: 1, violationsMax: 10 };
 /*
  * History: this catalog's coverage search found that a restarted function node redrew the same
  * execution keys (the explorer derives ctx.randomU32 from a node's own state, identical after a
@@ -259,7 +261,7 @@ function wfProofs(): ProofDef[] {
     options: WF_REFUTE_RANDOM,
   });
   for (const v of SYSTEMS.halfmoon?.variants ?? []) {
-    if (WF_NOT_EXPECTED[v.name] !== undefined) continue;
+    if (WF_NOT_EXPECTED[v.name] !== undefined || v.name.startsWith('ablate-')) continue;
     const setup = WF_VARIANT_SETUPS[v.name] ?? { protocol: 'hm-write' };
     out.push({
       ...base,
@@ -273,8 +275,81 @@ function wfProofs(): ProofDef[] {
       ...(setup.knownIssue ? { knownIssue: setup.knownIssue } : {}),
     });
   }
+  for (const a of WF_ABLATIONS) {
+    const v = SYSTEMS.halfmoon?.variants.find((d) => d.name === a.variant);
+    if (!v) throw new Error(`catalog: ablation ${a.variant} is not a halfmoon variant`);
+    const refute = a.expect === 'refuted';
+    out.push({
+      ...base,
+      name: `wf/ablation-${a.protocol}-${a.variant.slice('ablate-'.length)}-${refute ? 'refuted' : 'survives'}`,
+      statement: refute
+        ? `${a.protocol} without its ${a.record} record is not exactly-once (${a.why})`
+        : `expected non-finding: ${a.protocol} without its ${a.record} record survives the search (${a.why})`,
+      sets: [['protocol', a.protocol], ...(a.sets ?? [])],
+      variant: a.variant,
+      expect: a.expect,
+      ...(refute ? { refutedBy: ['exactly-once'], refutedMatch: a.match ?? 'C[1-5]' } : {}),
+      options: refute ? (a.search === 'pct' ? WF_REFUTE_PCT : a.search === 'random' ? WF_REFUTE_RANDOM : WF_REFUTE) : WF_SEARCH,
+      fast: a.fast === true,
+    });
+  }
   return out;
 }
+
+/**
+ * Log-optimality ablations (spec §7.4): for each protocol and record kind it logs, the protocol
+ * without that record. Refutations are judged by exactly-once alone (C1-C5; counting properties
+ * are off for ablations); the kinds the spec expects to be redundant for safety are run as well and
+ * reported as non-findings.
+ */
+interface Ablation {
+  readonly protocol: string;
+  readonly variant: string;
+  /** The record kind removed, in the protocol's own words. */
+  readonly record: string;
+  readonly expect: 'refuted' | 'survives';
+  readonly why: string;
+  readonly sets?: Sets;
+  readonly match?: string;
+  /** The refutation's search (default coverage-guided). */
+  readonly search?: 'random' | 'pct';
+  /** In the CI subset: refuted failure-free within a few thousand states. */
+  readonly fast?: boolean;
+}
+
+const ASYNC_SHARED_CURSOR = [[{ call: [{ w: 'k0', v: 'c' }], async: true }, { w: 'k0', v: 'p' }], [{ r: 'k0' }]];
+const CALLEE_AFTER_CALLER_WRITES = [[{ w: 'k0', v: 'p' }, { w: 'k0', v: 'q' }, { call: [{ w: 'k0', v: 'c' }] }], [{ r: 'k0' }]];
+const TWO_WRITES = [[{ w: 'k0', v: 'a' }, { w: 'k0', v: 'b' }], [{ r: 'k0' }]];
+
+export const WF_ABLATIONS: readonly Ablation[] = [
+  { protocol: 'hm-read', variant: 'ablate-intent', record: 'Intent', expect: 'refuted', why: 'read, crash; a concurrent write commits; the re-execution starts at a newer cursor and reads a newer snapshot (C2)', match: 'C2', search: 'pct' },
+  { protocol: 'hm-read', variant: 'ablate-prewrite', record: 'PreWrite', expect: 'refuted', why: 'an async callee and its caller write one key at their shared cursor and clobber one version row, which a read exposes (C6) or the final state (C1)', sets: [['programs', ASYNC_SHARED_CURSOR]], match: 'C1|C6' },
+  { protocol: 'hm-read', variant: 'ablate-postwrite', record: 'PostWrite', expect: 'refuted', why: 'failure-free: writes never commit, so they never become visible (C1)', match: 'C1', fast: true },
+  { protocol: 'hm-read', variant: 'ablate-preinvoke', record: 'PreInvoke', expect: 'refuted', why: 'the caller crashes after its callee finished; the re-execution creates a second callee that writes again (C3/C4)', sets: [['programs', SYNC_INVOKE]], match: 'C3|C4', search: 'pct' },
+  { protocol: 'hm-read', variant: 'ablate-invokeresult', record: 'InvokeResult', expect: 'survives', why: 'without GC the callee replays deterministically from its own step stream', sets: [['programs', SYNC_INVOKE]] },
+  { protocol: 'hm-read', variant: 'ablate-done', record: 'Done', expect: 'survives', why: 'a retry replays every logged step to the same output' },
+  { protocol: 'hm-write', variant: 'ablate-intent', record: 'Intent', expect: 'refuted', why: 'write, crash; a newer write lands; the re-execution re-applies the old write with a higher version (C3)', match: 'C1|C3', search: 'pct' },
+  { protocol: 'hm-write', variant: 'ablate-postread', record: 'PostRead', expect: 'refuted', why: 'reads are unlogged, as in the unsafe control: a re-execution reads a newer value (C2)', match: 'C1|C2', search: 'pct' },
+  // Failure-free in HM-W: without a PreInvoke the callee starts at the caller's cursor with a fresh
+  // write counter, so its write versions fall below the caller's earlier writes at that cursor.
+  { protocol: 'hm-write', variant: 'ablate-preinvoke', record: 'PreInvoke', expect: 'refuted', why: 'the callee starts at the caller\'s cursor with a fresh write counter, so its write of a key the caller wrote twice versions below the caller\'s and is dropped (C1, failure-free)', sets: [['programs', CALLEE_AFTER_CALLER_WRITES]], match: 'C1|C3|C4', fast: true },
+  { protocol: 'hm-write', variant: 'ablate-invokeresult', record: 'InvokeResult', expect: 'survives', why: 'without GC the callee replays deterministically from its own step stream', sets: [['programs', SYNC_INVOKE]] },
+  { protocol: 'hm-write', variant: 'ablate-done', record: 'Done', expect: 'survives', why: 'a retry replays every logged step to the same output' },
+  { protocol: 'boki', variant: 'ablate-postread', record: 'Read', expect: 'refuted', why: 'reads are unlogged, as in the unsafe control (C2)', match: 'C1|C2', search: 'random' },
+  { protocol: 'boki', variant: 'ablate-prewrite', record: 'PreWrite', expect: 'refuted', why: 'two writes to one key with no step between share a version, so the second is dropped (C1)', sets: [['programs', TWO_WRITES]], match: 'C1', fast: true },
+  { protocol: 'boki', variant: 'ablate-postwrite', record: 'PostWrite', expect: 'survives', why: 'the replayed condUpdate is a no-op under the Thomas rule' },
+  // A crash of the caller is recovered only by the client's retry, which the explorer fires at
+  // quiescence among the always-armed recovery timers (PCT seed 5 needs 358,000 steps); one early
+  // retry, a duplicate concurrent execution (within the §7.4 bounds), exposes it at once.
+  { protocol: 'boki', variant: 'ablate-preinvoke', record: 'PreInvoke', expect: 'refuted', why: 'a duplicate execution of the caller creates a second callee that writes again (C3)', sets: [['programs', SYNC_INVOKE], ['earlyTimers', 1]], match: 'C3|C4' },
+  { protocol: 'boki', variant: 'ablate-invokeresult', record: 'InvokeResult', expect: 'survives', why: 'without GC the callee replays deterministically from its own step stream', sets: [['programs', SYNC_INVOKE]] },
+  // Safe but not free: recovery cannot tell a finished async callee from an abandoned one without
+  // its Done marker, so every recovery round re-runs every finished callee (replaying its logged
+  // steps) and the system never settles; the simulator's ablation test pins it.
+  { protocol: 'boki', variant: 'ablate-done', record: 'Done marker', expect: 'survives', why: 'a retry replays every logged step to the same output (recovery then re-runs finished async callees in every round: a cost, not a safety finding)' },
+  { protocol: 'boki', variant: 'ablate-callee-markers', record: 'callee Intent and Done markers', expect: 'survives', why: 'Halfmoon drops them; the caller\'s PreInvoke names the callee', sets: [['programs', SYNC_INVOKE]] },
+  { protocol: 'boki', variant: 'ablate-intent', record: 'Intent marker', expect: 'survives', why: 'not in the spec table: Boki logs every read, so the start cursor does not decide what a replay sees' },
+];
 
 // ---------------------------------------------------------------------------------------------
 // Boki log

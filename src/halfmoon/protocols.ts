@@ -8,6 +8,7 @@
  *   TRANS   logs both sides with Halfmoon primitives; safe beside either (used while switching).
  *   UNSAFE  HM-R's read discipline with HM-W's writes: the negative control that must fail.
  */
+import { TAG_ANY } from '../boki/api.ts';
 import { assertNever } from '../core/assert.ts';
 import { decodeRecord, encodeRecord, type Envelope, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO } from './records.ts';
 import { bokiPost, bokiPropose, type ChildSpec, type OpIO, postAt, proposeStep, type Scratch, stepAt, variant } from './steps.ts';
@@ -20,6 +21,14 @@ export interface Rules {
   invoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean, ordinal: number): Json;
   /** After the handler returned: top-level Done; callee InvokeResult. */
   finish(io: OpIO, x: Scratch, output: Json): void;
+}
+
+/**
+ * Log-optimality ablations (spec §7.4): `ablate-<kind>` omits one record kind; the operation runs
+ * live on every execution, the cursor does not move, and derived fields take a live substitute.
+ */
+function ablated(x: Scratch, kind: 'intent' | 'done' | 'prewrite' | 'postwrite' | 'postread' | 'preinvoke' | 'invokeresult' | 'callee-markers'): boolean {
+  return x.env.variant === `ablate-${kind}`;
 }
 
 function maxLex(x: Scratch, cursor: bigint, w: number): void {
@@ -44,6 +53,15 @@ function writeId(x: Scratch): string {
 
 function hmBegin(io: OpIO, x: Scratch): void {
   if (x.ex.top) {
+    if (ablated(x, 'intent')) {
+      // Without an Intent the start cursor is the log's tail (where the Intent would have landed;
+      // the INTENT stream itself stays empty), read anew by each execution.
+      const r = io.log({ op: 'checkTail', tag: TAG_ANY });
+      x.n = 0;
+      x.c = r.code === 'READ_OK' ? r.record.seqnum : 0n;
+      x.w = 0;
+      return;
+    }
     const p = proposeStep(io, x, [x.env.intentTag], { kind: 'Intent', input: x.ex.input, mode: x.ex.mode, async: false });
     if (p.rec.kind === 'Intent' && JSON.stringify(p.rec.input) !== JSON.stringify(x.ex.input)) io.fatal(`intent of ${x.ex.iid} logged a different input`);
     return;
@@ -56,6 +74,7 @@ function hmBegin(io: OpIO, x: Scratch): void {
 
 function hmFinish(io: OpIO, x: Scratch, output: Json): void {
   if (x.ex.top) {
+    if (ablated(x, 'done')) return;
     if (variant(x, 'done-plain-append')) {
       const s = x.n++;
       const rec: StepRecord = { kind: 'Done', iid: x.ex.iid, step: s, output };
@@ -67,6 +86,8 @@ function hmFinish(io: OpIO, x: Scratch, output: Json): void {
     return;
   }
   const caller = x.ex.caller!;
+  // No InvokeResult (ablated), or no PreInvoke slot to hold one.
+  if (ablated(x, 'invokeresult') || caller.step < 0) return;
   const env: Envelope = variant(x, 'invoke-result-unwrapped')
     ? // The artifact writes the callee's raw result into the caller's slot: no wrapper, no cursor.
       { rec: { kind: 'InvokeResult', iid: x.ex.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: 0n, calleeW: 0 } }
@@ -80,6 +101,7 @@ function stepTagOf(x: Scratch, iid: string): bigint {
 }
 
 function hmInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean, ordinal: number): Json {
+  if (ablated(x, 'preinvoke')) return liveInvoke(io, x, fn, input, async, ordinal, true);
   const s = x.n;
   const live = !stepAt(x, s);
   // A fresh callee id, drawn by the live execution and persisted in the PreInvoke (spec §1.3).
@@ -100,6 +122,18 @@ function hmInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean,
   }
   const r = io.invoke(child);
   if (!noPropagation) maxLex(x, r.cursor, r.cw);
+  return r.output;
+}
+
+/** An invocation without a PreInvoke (ablated): a fresh callee id every execution, at the cursor. */
+function liveInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean, ordinal: number, propagate: boolean): Json {
+  const child: ChildSpec = { calleeIid: `${x.ex.iid}>${io.random('callee').toString(16)}`, fn, input, startCursor: x.c, callerStep: -1, mode: x.ex.mode, async, ordinal };
+  if (async) {
+    io.spawn(child);
+    return null;
+  }
+  const r = io.invoke(child);
+  if (propagate) maxLex(x, r.cursor, r.cw);
   return r.output;
 }
 
@@ -144,8 +178,8 @@ function hmrRead(io: OpIO, x: Scratch, table: string, key: string): Json {
 
 /** HM-R and transitional write (§3.2, §8.3): PreWrite, version row, PostWrite, then the mirror. */
 function loggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Json, mirror: boolean): void {
-  const pre = proposeStep(io, x, [], { kind: 'PreWrite', table, key });
-  const v = pre.seq;
+  // Without a PreWrite (ablated) the version row is named by the current cursor.
+  const v = ablated(x, 'prewrite') ? x.c : proposeStep(io, x, [], { kind: 'PreWrite', table, key }).seq;
   const next = stepAt(x, x.n);
   if (next && !variant(x, 'hmr-no-postwrite-skip')) {
     // The write committed in an earlier execution: skip the store, re-issue only the mirror.
@@ -167,6 +201,11 @@ function loggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Js
   // the transitional-early-commit variant logs it first, as the artifact's parallel issue could.
   let post = early ? proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v }) : null;
   if (v >= 0n) io.store({ op: 'put', row: rowV(x, table, key, v), value }, writeId(x));
+  if (ablated(x, 'postwrite')) {
+    // No PostWrite: nothing ever commits the write (no commit position).
+    x.note = { commit: null, row: rowV(x, table, key, v) };
+    return;
+  }
   if (post === null) post = proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v });
   // transitional-dual-order: the base row ordered by PreWrite while the stream is ordered by PostWrite.
   const baseS = mirror && variant(x, 'transitional-dual-order') ? v : post.seq;
@@ -176,6 +215,7 @@ function loggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Js
 
 /** HM-W read (§4.2): a logged PostRead carrying the base row's value. */
 function loggedRead(io: OpIO, x: Scratch, table: string, key: string): Json {
+  if (ablated(x, 'postread')) return unloggedBaseRead(io, x, table, key);
   const have = stepAt(x, x.n);
   if (have) {
     const p = proposeStep(io, x, [], { kind: 'PostRead', table, key, value: null, version: VERSION_ZERO });
@@ -231,14 +271,16 @@ const UNSAFE: Rules = { begin: hmBegin, read: unloggedBaseRead, write: unloggedW
 
 const BOKI: Rules = {
   begin(io, x) {
+    x.n = 0;
+    if (!x.ex.top) x.c = x.ex.startCursor;
+    if (ablated(x, 'intent') || (!x.ex.top && ablated(x, 'callee-markers'))) return;
     // Every execution, callees included, appends an intent marker.
     const env: Envelope = { rec: { kind: 'Intent', iid: x.ex.iid, step: -1, input: x.ex.input, mode: 'BOKI', async: false }, marker: true };
     const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord(env) }, env);
     if (r.code !== 'APPEND_OK') io.abort(`intent append failed: ${r.code}`);
-    x.n = 0;
-    if (!x.ex.top) x.c = x.ex.startCursor;
   },
   read(io, x, table, key) {
+    if (ablated(x, 'postread')) return unloggedBaseRead(io, x, table, key);
     const s = x.n;
     if (stepAt(x, s)) {
       const rec = bokiPropose(io, x, { kind: 'PostRead', table, key, value: null, version: VERSION_ZERO }).rec;
@@ -254,6 +296,13 @@ const BOKI: Rules = {
     return rec.value;
   },
   write(io, x, table, key, value) {
+    if (ablated(x, 'prewrite')) {
+      // No PreWrite: the version is the latest step's seqnum, and no post-step can attach.
+      const ver: Version = { s: x.c, w: 0, iid: x.ex.iid };
+      io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: ver }, writeId(x));
+      x.note = { commit: ver };
+      return;
+    }
     const p = bokiPropose(io, x, { kind: 'PreWrite', table, key });
     const s = x.n - 1;
     const done = postAt(x, s);
@@ -261,12 +310,13 @@ const BOKI: Rules = {
       x.note = { commit: { s: p.seq, w: 0, iid: x.ex.iid }, replayed: true };
       return;
     }
-    const ver: Version = variant(x, 'boki-ablate-prewrite') ? { s: x.c, w: 0, iid: x.ex.iid } : { s: p.seq, w: 0, iid: x.ex.iid };
+    const ver: Version = { s: p.seq, w: 0, iid: x.ex.iid };
     io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: ver }, writeId(x));
-    bokiPost(io, x, x.ex.iid, { kind: 'PostWrite', iid: x.ex.iid, step: s, table, key, version: p.seq });
+    if (!ablated(x, 'postwrite')) bokiPost(io, x, x.ex.iid, { kind: 'PostWrite', iid: x.ex.iid, step: s, table, key, version: p.seq });
     x.note = { commit: ver };
   },
   invoke(io, x, fn, input, async, ordinal) {
+    if (ablated(x, 'preinvoke')) return liveInvoke(io, x, fn, input, async, ordinal, false);
     const live = !stepAt(x, x.n);
     const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
     // Tagged INTENT as in Halfmoon, so the recovery driver finds abandoned async callees.
@@ -284,10 +334,11 @@ const BOKI: Rules = {
     return io.invoke(child).output;
   },
   finish(io, x, output) {
-    if (!x.ex.top) {
+    if (!x.ex.top && !ablated(x, 'invokeresult') && x.ex.caller!.step >= 0) {
       const caller = x.ex.caller!;
       bokiPost(io, x, caller.iid, { kind: 'InvokeResult', iid: caller.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: x.c, calleeW: 0 });
     }
+    if (ablated(x, 'done') || (!x.ex.top && ablated(x, 'callee-markers'))) return;
     const env: Envelope = { rec: { kind: 'Done', iid: x.ex.iid, step: -1, output }, marker: true };
     const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord(env) }, env);
     if (r.code !== 'APPEND_OK') io.abort(`done append failed: ${r.code}`);

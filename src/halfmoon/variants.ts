@@ -23,4 +23,14 @@ export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'transitional-early-commit', description: 'transitional writes log the PostWrite before the store writes land', exposedBy: 'wf-switching with crashes (PostWrite lands, the put is lost)' },
   { name: 'transitional-dual-order', description: 'transitional base-row version = PreWrite seqnum, stream ordered by PostWrite', exposedBy: 'two transitional writers of one key with crossing PreWrite/PostWrite orders' },
   { name: 'postread-untyped', description: 'PostRead records lack table and key, so replay checks fail', exposedBy: 'HM-W re-execution after a logged read' },
+  // Log-optimality ablations (spec §7.4): each omits one record kind; the operation runs live on
+  // every execution, the cursor does not move, derived fields take a live substitute.
+  { name: 'ablate-intent', description: 'ablation: no Intent record; the start cursor is checkTail(INTENT), read anew by each execution', exposedBy: 'read, crash, a concurrent write commits, the re-execution starts from a newer cursor (HM-R C2; HM-W C3)' },
+  { name: 'ablate-done', description: 'ablation: no Done record (expected to survive: retries replay the steps)', exposedBy: 'response lost, retry (no violation expected)' },
+  { name: 'ablate-prewrite', description: 'ablation: no PreWrite; the version is the current cursor (Boki: the latest step seqnum)', exposedBy: 'HM-R: async callee and caller write one key at a shared cursor; Boki: two writes to one key with no step between (C1)' },
+  { name: 'ablate-postwrite', description: 'ablation: no PostWrite (HM-R: writes never commit; Boki: expected to survive, the replayed condUpdate is a no-op)', exposedBy: 'HM-R: any write, failure-free (C1)' },
+  { name: 'ablate-postread', description: 'ablation: no PostRead/Read record; reads go to the base row live, as unsafe', exposedBy: 'read, crash, a concurrent write commits, the re-execution reads the new value (C2)' },
+  { name: 'ablate-preinvoke', description: 'ablation: no PreInvoke; a fresh callee id per execution, starting at the cursor', exposedBy: 'caller crashes after the callee finished; the re-execution creates a second callee (C3/C4)' },
+  { name: 'ablate-invokeresult', description: 'ablation: no InvokeResult (expected to survive without GC: the callee replays deterministically)', exposedBy: 'caller crash after the callee finished (no violation expected without GC)' },
+  { name: 'ablate-callee-markers', description: 'ablation (Boki): callees append no Intent or Done marker (expected to survive: Halfmoon drops them)', exposedBy: 'no violation expected' },
 ];

@@ -950,25 +950,51 @@ function requestCatchup(s: EngineState, ls: number, to: readonly string[], from:
 // ---------------------------------------------------------------------------------------------
 // The index: advancement, cross-view lookups, serving queries
 
-function hooks(s: EngineState, ctx: Ctx, out: Eff[]): IndexHooks {
+/**
+ * The index hooks, built once: they act on the engine step in progress, held in `cur` for the
+ * duration of a synchronous `advance` call (steps never interleave), which spares a closure
+ * allocation per advance on the hottest path of the engine.
+ */
+const cur: { s: EngineState | null; ctx: Ctx | null; out: Eff[] | null } = { s: null, ctx: null, out: null };
+
+const HOOKS_CANONICAL: IndexHooks = makeHooks(false, false);
+const HOOKS_COND_GE: IndexHooks = makeHooks(true, false);
+const HOOKS_GAPPED: IndexHooks = makeHooks(false, true);
+
+function makeHooks(condGe: boolean, gappedCrash: boolean): IndexHooks {
   return {
-    base: (ix, book, tag) => baseFor(s, ix, book, tag, { k: 'advance', ls: ix.ls }, ctx, out),
+    base: (ix, book, tag) => baseFor(cur.s!, ix, book, tag, { k: 'advance', ls: ix.ls }, cur.ctx!, cur.out!),
     seek: (ix, book, tag, pos) => {
-      const prev = prevLogOf(s, ix.viewId, book);
-      const L = ensureLookup(s, 'seek', prev, book, tag, pos, ctx, out);
+      const s = cur.s!;
+      const L = ensureLookup(s, 'seek', prevLogOf(s, ix.viewId, book), book, tag, pos, cur.ctx!, cur.out!);
       if (L.done) return L.hit;
       addLookupWaiter(L, { k: 'advance', ls: ix.ls });
       return undefined;
     },
-    condGe: s.cfg.variant === 'bug-cond-ge',
-    gappedCrash: s.cfg.variant === 'gapped-condpos-crash',
-    crash: (reason) => out.push(fatal(`${s.self}: ${reason}`)),
-    decided: (ix, pos, d) => onDecided(s, ix, pos, d, ctx, out),
+    condGe,
+    gappedCrash,
+    crash: (reason) => cur.out!.push(fatal(`${cur.s!.self}: ${reason}`)),
+    decided: (ix, pos, d) => onDecided(cur.s!, ix, pos, d, cur.ctx!, cur.out!),
   };
 }
 
+function advanceWithHooks(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): boolean {
+  const saved = { s: cur.s, ctx: cur.ctx, out: cur.out };
+  cur.s = s;
+  cur.ctx = ctx;
+  cur.out = out;
+  try {
+    const v = s.cfg.variant;
+    return advance(ix, v === 'bug-cond-ge' ? HOOKS_COND_GE : v === 'gapped-condpos-crash' ? HOOKS_GAPPED : HOOKS_CANONICAL);
+  } finally {
+    cur.s = saved.s;
+    cur.ctx = saved.ctx;
+    cur.out = saved.out;
+  }
+}
+
 function indexAdvance(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): void {
-  const moved = advance(ix, hooks(s, ctx, out));
+  const moved = advanceWithHooks(s, ix, ctx, out);
   if (!moved && !ix.finalized) return;
   if (ix.parked.length > 0) reserveParked(s, ix, ctx, out);
   const waiting = s.lookupsOn.get(ix.ls);

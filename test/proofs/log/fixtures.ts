@@ -11,7 +11,7 @@ import type { Kind, Replicate } from '../../../src/boki/messages.ts';
 
 export class World {
   readonly history: HistoryEvent[] = [];
-  readonly ordered = new Map<number, Replicate>();
+  readonly ordered: (Replicate | undefined)[] = [];
   readonly trimPoints = new Map<number, bigint>();
   t = 0;
   private n = 0;
@@ -36,7 +36,7 @@ export class World {
     const ownPos = kind === 'overwrite' ? (opts.pos ?? -1) : ackPos;
     this.rec('eng0', { ev: 'attemptEnd', attemptId: id, code: opts.code, ls: 0, pos: opts.code === 'DISCARDED' ? -1 : ownPos });
     if (opts.pos !== null && opts.stored !== false) {
-      this.ordered.set(opts.pos, { type: 'replicate', ls: 0, engine: 0, counter, incarnation: 0, book, tags, data, kind, condTag: opts.condTag ?? 0n, condPos: opts.condPos ?? 0, attemptId: id });
+      this.ordered[opts.pos] = { type: 'replicate', ls: 0, engine: 0, counter, incarnation: 0, book, tags, data, kind, condTag: opts.condTag ?? 0n, condPos: opts.condPos ?? 0, attemptId: id };
     }
     const req: LogRequest = kind === 'cond' ? { op: 'condAppend', inv: opts.inv, tags, data, condTag: opts.condTag!, condPos: opts.condPos! } : kind === 'overwrite' ? { op: 'overwrite', inv: opts.inv, tag: opts.condTag!, pos: opts.condPos!, data } : { op: 'append', inv: opts.inv, tags, data };
     const rep: LogReply = opts.code === 'APPEND_OK' ? { code: 'APPEND_OK', seqnum: seqOf(0, ackPos) } : { code: opts.code };
@@ -49,7 +49,7 @@ export class World {
     const t0 = ++this.t;
     let rep: LogReply = { code: 'EMPTY' };
     if (opts.pos !== null) {
-      const r = this.ordered.get(opts.pos)!;
+      const r = this.ordered[opts.pos]!;
       rep = { code: 'READ_OK', record: { book: r.book, seqnum: seqOf(0, opts.pos), localid: localid(r.engine, r.counter), tags: r.tags, data: opts.data ?? r.data, auxData: null } };
     }
     this.rec('eng0', { ev: 'op', reqId: `q${t0}`, inv: opts.inv, book: opts.book ?? 1, req: opts.req, rep, pin: opts.pin ?? 0n, pout: opts.pout ?? 0n, frontier: seqOf(0, opts.frontier), t0, attemptId: null });

@@ -39,6 +39,17 @@ describe('fault scenarios (canonical build)', () => {
   it('log-chaos', () => {
     pass('log-chaos', [1, 2, 3]);
   });
+
+  it('two physical logs with 3 index replicas each (remote indexes, cross-log books)', () => {
+    const sets: [string, unknown][] = [
+      ['numPhylogs', 2],
+      ['indexReplicas', 3],
+    ];
+    for (const scenario of ['log-sequencer-failover', 'log-chaos']) {
+      const r = runOnce({ scenario, seed: 1, sets });
+      expect(r.violations, `${scenario}: ${r.violations[0]?.message}`).toEqual([]);
+    }
+  });
 });
 
 describe.runIf(LONG)('2,000-seed sweeps (HALFMOON_LONG=1)', () => {

@@ -38,21 +38,33 @@ export function callsAndReturns(history: readonly HistoryEvent[]): CallRet[] {
   return order.map((id) => byId.get(id)!);
 }
 
-export function livenessChecker(boundUs: number, name = 'liveness'): Checker {
+/**
+ * `extraFaults` adds faults the simulator does not inject itself (function crashes a runtime
+ * injects through ctx.maybe): the time of the last one, or -1.
+ */
+export function livenessChecker(
+  boundUs: number,
+  name = 'liveness',
+  extraFaults?: (history: readonly HistoryEvent[]) => number,
+  /** Calls that are not client operations (a coordinator's own queries, retried under new ids). */
+  ignore?: (reqId: string) => boolean,
+): Checker {
   return {
     name,
     check(run: FinishedRun): Violation[] {
       if (run.truncated) return [];
-      const tf = Math.max(0, run.lastFaultUs);
+      const lastFault = Math.max(run.lastFaultUs, extraFaults ? extraFaults(run.history) : -1);
+      const tf = Math.max(0, lastFault);
       // With an empty event queue nothing can happen any more: a pending operation never completes.
       const horizon = run.quiescent ? Infinity : run.endUs;
       for (const op of callsAndReturns(run.history)) {
+        if (ignore?.(op.reqId)) continue;
         const deadline = Math.max(op.call, tf) + boundUs;
         if (op.ret === Infinity ? deadline <= horizon : op.ret > deadline) {
           return [
             {
               invariant: name,
-              message: `${op.reqId} (${JSON.stringify(op.input)}) called at ${op.call}us ${op.ret === Infinity ? 'never completed' : `completed only at ${op.ret}us`}${run.quiescent && op.ret === Infinity ? ' and the run went quiescent (nothing left to happen)' : ''}; the deadline was ${deadline}us (last fault at ${run.lastFaultUs}us, bound ${boundUs}us)`,
+              message: `${op.reqId} (${JSON.stringify(op.input)}) called at ${op.call}us ${op.ret === Infinity ? 'never completed' : `completed only at ${op.ret}us`}${run.quiescent && op.ret === Infinity ? ' and the run went quiescent (nothing left to happen)' : ''}; the deadline was ${deadline}us (last fault at ${lastFault}us, bound ${boundUs}us)`,
               timeUs: deadline,
             },
           ];

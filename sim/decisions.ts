@@ -41,7 +41,6 @@ export class Decisions {
   private readonly labels: string[] = [];
   private readonly log: number[] | null;
   private readonly replayLog: DecisionLog | null;
-  private readonly replayLabelMap: number[] = [];
   private pos = 0;
   private readonly onMismatch: MismatchPolicy;
   /** Number of choices made so far. */

@@ -136,6 +136,16 @@ const RandomFaultsSchema = z
   .strict();
 export type RandomFaults = z.infer<typeof RandomFaultsSchema>;
 
+/** Validates a random fault schedule given as plain data (a system's own, from its parameters). */
+export function parseRandomFaults(raw: unknown, where: string): RandomFaults {
+  const r = RandomFaultsSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new InputError(`${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
 const LimitsSchema = z
   .object({
     events: z.number().int().min(1).max(1e10).default(5_000_000),

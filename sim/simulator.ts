@@ -12,6 +12,7 @@
 import { AssertionFailure, assert, assertNever, InputError } from '../src/core/assert.ts';
 import type { Ctx, Effect, Input, Machine, NodeId } from '../src/core/contract.ts';
 import { digest, Hash64, strHash32 } from '../src/core/hash.ts';
+import { toDisplayBounded } from '../src/core/json.ts';
 import type { FaultKind, FaultRecord, FinishedRun, HistoryEvent, NodeSpec, SystemInstance, Violation, WorldView } from '../src/core/system.ts';
 import { type DecisionLog, Decisions, type MismatchPolicy, ReplayDivergence } from './decisions.ts';
 import { SimDisk } from './disk.ts';
@@ -19,7 +20,7 @@ import { sampleDist } from './dist.ts';
 import { EventQueue } from './queue.ts';
 import { createRng } from './rng.ts';
 import { type NetFate, Network } from './network.ts';
-import type { RandomFaultKind, Scenario, ScriptedFault } from './scenario.ts';
+import { parseRandomFaults, type RandomFaultKind, type RandomFaults, type Scenario, type ScriptedFault } from './scenario.ts';
 import { RANDOM_FAULT_KINDS } from './scenario.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceSink } from './trace.ts';
 import { wallNowMs } from './wallclock.ts';
@@ -51,6 +52,9 @@ type Item =
   | { k: typeof NEMESIS }
   | { k: typeof UNBLOCK; pairs: number[] }
   | { k: typeof LINK_CLEAR; pairs: number[] };
+
+/** Values of one node's state a trace step may hold (larger states are elided). */
+export const TRACE_STATE_VALUES_MAX = 20_000;
 
 const INPUT_CODE: Record<Input['type'], number> = { start: 1, restart: 2, message: 3, timer: 4, client: 5, response: 6 };
 
@@ -199,12 +203,17 @@ export class Simulator implements WorldView {
   private doneFlag = false;
   private down = 0;
   private timerGen = 0;
+  /** The id of the message whose fate the network is deciding, when tracing; else -1. */
+  private planMsgId = -1;
   nowUs = 0;
   lastFaultUs = -1;
+  /** The random nemesis: the scenario's, or else one the system asks for through its parameters. */
+  private readonly randomFaults: RandomFaults | null;
 
   constructor(opts: SimOptions) {
     this.scenario = opts.scenario;
     this.instance = opts.instance;
+    this.randomFaults = opts.scenario.faults.random ?? (opts.instance.randomFaults ? parseRandomFaults(opts.instance.randomFaults, `${opts.scenario.name}: the system's fault schedule`) : null);
     this.seed = opts.seed;
     this.trace = opts.trace ?? null;
     this.traceStates = opts.traceStates ?? false;
@@ -252,7 +261,9 @@ export class Simulator implements WorldView {
       opts.scenario.network,
       this.decisions,
     );
-    this.net.onFate = (fate, from, to) => this.netFate(fate, from, to, -1);
+    // The message being planned is known only while tracing (planMsgId stays -1 otherwise), so the
+    // trace can tie a drop, duplicate, reorder or delay decided at send time to its message.
+    this.net.onFate = (fate, from, to) => this.netFate(fate, from, to, this.planMsgId);
     this.validateFaults();
   }
 
@@ -309,10 +320,10 @@ export class Simulator implements WorldView {
         check(s.to, 'to');
       }
     });
-    if (f.random) {
-      const kinds = Object.entries(f.random.kinds).filter(([, w]) => (w ?? 0) > 0);
+    if (this.randomFaults) {
+      const kinds = Object.entries(this.randomFaults.kinds).filter(([, w]) => (w ?? 0) > 0);
       if (kinds.length === 0) throw new InputError('faults.random.kinds: give at least one kind a positive weight');
-      for (const r of f.random.roles ?? []) {
+      for (const r of this.randomFaults.roles ?? []) {
         if (!this.nodes.some((n) => n.role === r)) throw new InputError(`faults.random.roles: no node has role '${r}'`);
       }
     }
@@ -326,7 +337,7 @@ export class Simulator implements WorldView {
       this.queue.push(0, { k: START, node: n.idx });
     }
     this.scenario.faults.scripted.forEach((fault, index) => this.queue.push(fault.atUs, { k: FAULT, fault, index }));
-    const r = this.scenario.faults.random;
+    const r = this.randomFaults;
     if (r && r.endUs > r.startUs) this.scheduleNemesis(r.startUs);
     if (this.trace) {
       this.trace.write({
@@ -479,7 +490,7 @@ export class Simulator implements WorldView {
     } catch (e) {
       if (e instanceof ReplayDivergence || e instanceof StopRun) throw e;
       const msg = e instanceof Error ? e.message : String(e);
-      this.violation({ invariant: 'machine-assertion', message: `${n.id} (${n.role}) threw on ${input.type}: ${msg}`, node: n.id });
+      this.violation({ invariant: 'machine-assertion', message: `${n.id} (${n.role}) threw on ${input.type}: ${msg}`, node: n.id }, input);
       return;
     }
     n.state = result.state;
@@ -500,11 +511,13 @@ export class Simulator implements WorldView {
       if (msgId >= 0) rec.msgId = msgId;
       if (msgIds && msgIds.length) rec.msgIds = msgIds;
       if (this.checks) rec.before = before;
-      if (this.traceStates && n.up) rec.state = n.state;
+      if (this.traceStates && n.up) rec.state = this.traceState(n);
       this.trace.write(rec);
     }
     this.checkInvariants(n);
-    if (n.driver && this.instance.done && this.instance.done(this)) this.doneFlag = true;
+    // The workload may finish on a driver's step, or later when the system quiesces (background
+    // work such as recovery); the latter is polled every 256 steps to keep `done` off the hot path.
+    if ((n.driver || (i & 255) === 0) && this.instance.done && this.instance.done(this)) this.doneFlag = true;
   }
 
   /** Steps twice on clones with the same choices and demands identical results. */
@@ -534,8 +547,9 @@ export class Simulator implements WorldView {
           const to = this.byId.get(e.to);
           if (!to) throw new AssertionFailure(`${n.id} sent to unknown node ${e.to}`);
           const id = this.nextMsgId++;
-          msgIds?.push(id);
+          if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, to.idx, this.nowUs + offset);
+          this.planMsgId = -1;
           for (const t of plan.times) {
             this.queue.push(t, { k: DELIVER, to: to.idx, from: n.idx, msg: e.msg, msgId: id, epoch: plan.epoch });
           }
@@ -560,8 +574,9 @@ export class Simulator implements WorldView {
           const origin = this.requestOrigin.get(e.reqId);
           if (origin === undefined) break; // a reply to a request nobody issued (or a duplicate's twin)
           const id = this.nextMsgId++;
-          msgIds?.push(id);
+          if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, origin, this.nowUs + offset);
+          this.planMsgId = -1;
           for (const t of plan.times) {
             this.queue.push(t, { k: RESPONSE, to: origin, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
           }
@@ -574,8 +589,9 @@ export class Simulator implements WorldView {
           this.requestOrigin.set(e.reqId, n.idx);
           this.appendHistory({ kind: 'call', t: this.nowUs + offset, reqId: e.reqId, client: n.id, node: to.id, body: e.body });
           const id = this.nextMsgId++;
-          msgIds?.push(id);
+          if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, to.idx, this.nowUs + offset);
+          this.planMsgId = -1;
           for (const t of plan.times) {
             this.queue.push(t, { k: REQUEST, to: to.idx, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
           }
@@ -597,6 +613,12 @@ export class Simulator implements WorldView {
     }
   }
 
+  /** Trace only: lists a sent message on its step and names it for the fates the network plans. */
+  private tracePlan(msgIds: number[], id: number): void {
+    msgIds.push(id);
+    this.planMsgId = id;
+  }
+
   private appendHistory(ev: HistoryEvent): void {
     this.historyLog.push(ev);
     if (this.trace) this.trace.write({ type: 'history', ...ev });
@@ -615,16 +637,27 @@ export class Simulator implements WorldView {
     }
   }
 
-  private violation(v: Omit<Violation, 'eventIndex' | 'timeUs'>): void {
+  /** `input`, when given, is the input whose step threw; only the trace records it. */
+  private violation(v: Omit<Violation, 'eventIndex' | 'timeUs'>, input?: Input): void {
     if (this.outcome === 'violation') return;
     const full: Violation = { ...v, eventIndex: this.steps, timeUs: this.nowUs };
     this.violationsFound.push(full);
     this.outcome = 'violation';
-    this.trace?.write({ type: 'violation', ...full });
+    if (this.trace) this.trace.write(input === undefined ? { type: 'violation', ...full } : { type: 'violation', ...full, input });
+  }
+
+  /**
+   * The state a trace records for a node: its machine's `traceView` if it has one, else the whole
+   * state, elided beyond TRACE_STATE_VALUES_MAX values so a trace stays proportional to the run.
+   */
+  private traceState(n: SimNode): unknown {
+    const v = n.machine.traceView ? n.machine.traceView(n.state) : n.state;
+    const shown = toDisplayBounded(v, TRACE_STATE_VALUES_MAX);
+    return shown === null ? { $elided: `state of more than ${TRACE_STATE_VALUES_MAX} values` } : shown;
   }
 
   private traceBoot(n: SimNode): void {
-    if (this.trace && this.traceStates) this.trace.write({ type: 'boot', t: this.nowUs, node: n.id, state: n.state });
+    if (this.trace && this.traceStates) this.trace.write({ type: 'boot', t: this.nowUs, node: n.id, state: this.traceState(n) });
   }
 
   private netFate(fate: NetFate | 'stale' | 'down', from: number, to: number, msgId: number): void {
@@ -846,13 +879,13 @@ export class Simulator implements WorldView {
   // The random nemesis
 
   private scheduleNemesis(from: number): void {
-    const r = this.scenario.faults.random!;
+    const r = this.randomFaults!;
     const gap = Math.max(1, Math.round(-r.meanIntervalUs * Math.log(1 - this.decisions.float('nemesis:gap'))));
     if (from + gap < r.endUs) this.queue.push(from + gap, { k: NEMESIS });
   }
 
   private nemesisTick(): void {
-    const r = this.scenario.faults.random!;
+    const r = this.randomFaults!;
     const d = this.decisions;
     const kinds = RANDOM_FAULT_KINDS.filter((k) => (r.kinds[k] ?? 0) > 0);
     const total = kinds.reduce((s, k) => s + r.kinds[k]!, 0);

@@ -96,3 +96,17 @@ export function payloadBytes(data: string): number {
 export function recordFits(data: string, tagCount: number): boolean {
   return payloadBytes(data) + 8 * tagCount <= MAX_RECORD_BYTES;
 }
+
+/**
+ * One slot of a book as a final audit sees it (Boki §10 "final audit"): every ordered record,
+ * visible or not, with its final payload (after overwrites). Checkers judge runs against it
+ * because it is the ground truth: a client may crash after its append took effect, before it
+ * hears the answer.
+ */
+export interface AuditSlot {
+  readonly seqnum: Seqnum;
+  readonly book: BookId;
+  readonly tags: readonly Tag[];
+  readonly data: string;
+  readonly visible: boolean;
+}

@@ -94,6 +94,12 @@ export interface Machine<Cfg = any, S = any, M = any, Req = any, Rep = any, H = 
   init(config: Cfg, self: NodeId): S;
   recover(config: Cfg, self: NodeId, disk: DiskImage): S;
   step(state: S, input: Input<M, Req, Rep>, ctx: Ctx): StepResult<S, Effect<M, Req, Rep, H>>;
+  /**
+   * Optional: what a trace shows of the state (for the viewer). Machines whose state grows with
+   * the run (a log, a store) return a bounded summary; the default is the whole state, elided by
+   * the tracer beyond a size budget.
+   */
+  traceView?(state: S): unknown;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -124,3 +124,54 @@ export function toDisplay(v: unknown, depth = 0): unknown {
 export function stringifyDisplay(v: unknown): string {
   return JSON.stringify(toDisplay(v));
 }
+
+/**
+ * The display form with strings cut at `stringMax` characters, or null when it would exceed
+ * `maxValues` values (counting every scalar,
+ * array element and map or object entry): traces elide states too large to be worth writing.
+ */
+export function toDisplayBounded(v: unknown, maxValues: number, stringMax = 160): unknown | null {
+  let budget = maxValues;
+  const walk = (x: unknown, depth: number): unknown => {
+    if (--budget < 0) throw ELIDED;
+    if (depth > 64) return '…';
+    switch (typeof x) {
+      case 'bigint':
+        return '0x' + hex16(x);
+      case 'undefined':
+        return null;
+      case 'object': {
+        if (x === null) return null;
+        if (Array.isArray(x)) return x.map((e) => walk(e, depth + 1));
+        if (x instanceof Map) {
+          const entries = [...x];
+          if (entries.every(([k]) => typeof k === 'string')) {
+            const o: Record<string, unknown> = {};
+            for (const [k, e] of entries) o[k as string] = walk(e, depth + 1);
+            return o;
+          }
+          return entries.map(([k, e]) => [walk(k, depth + 1), walk(e, depth + 1)]);
+        }
+        if (x instanceof Set) return [...x].map((e) => walk(e, depth + 1));
+        if (ArrayBuffer.isView(x)) return `<${x.byteLength} bytes>`;
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(x)) out[k] = walk((x as Record<string, unknown>)[k], depth + 1);
+        return out;
+      }
+      case 'function':
+        return '<function>';
+      case 'string':
+        return x.length > stringMax ? `${x.slice(0, stringMax)}…(${x.length} chars)` : x;
+      default:
+        return x;
+    }
+  };
+  try {
+    return walk(v, 0);
+  } catch (e) {
+    if (e === ELIDED) return null;
+    throw e;
+  }
+}
+
+const ELIDED = Symbol('elided');

@@ -15,6 +15,21 @@ export interface NodeSpec {
   readonly driver?: boolean;
   /** Whether the fault injector may crash, pause or partition this node (default true). */
   readonly faultable?: boolean;
+  /**
+   * Shape checks for bodies that reach this node over a real network, where anything may arrive.
+   * The real runtime closes the connection a failing body came on; the simulator ignores them.
+   */
+  readonly wire?: WireChecks;
+}
+
+/** Each returns null when the body is acceptable, else a short reason. */
+export interface WireChecks {
+  /** A message this node receives from a peer. */
+  message?(msg: unknown): string | null;
+  /** A request body this node serves. */
+  request?(body: unknown): string | null;
+  /** A reply body this node sends (checked by the client that receives it). */
+  reply?(body: unknown): string | null;
 }
 
 /** One entry of a run's history: everything client-visible plus what machines chose to record. */
@@ -109,13 +124,21 @@ export interface SystemInstance {
   readonly nodes: readonly NodeSpec[];
   readonly invariants: readonly Invariant[];
   readonly checkers: readonly Checker[];
-  /** Is the workload finished (all requests issued and answered)? Checked after driver steps. */
+  /**
+   * Is the run finished (all requests issued and answered, background work settled)? Checked
+   * after every driver step and every 256th step.
+   */
   done?(view: WorldView): boolean;
   /** Extra fields merged into the run's JSON report. */
   report?(run: FinishedRun): Record<string, unknown>;
   faultGuard?: FaultGuard;
   /** Resolves symbolic node selectors in fault schedules ("primary-sequencer") to node ids. */
   resolveSelector?(selector: string, view: WorldView): NodeId | null;
+  /**
+   * A random fault schedule the system asks for through its parameters (such as `crashes: true`),
+   * in the scenario format of `faults.random`; used when the scenario defines none.
+   */
+  randomFaults?: unknown;
 }
 
 export interface VariantDef {

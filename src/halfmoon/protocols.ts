@@ -1,0 +1,313 @@
+/**
+ * The protocols, each a small set of rules over the shared machinery of steps.ts (spec §3-§6,
+ * §8.3, §10): how an instance starts and finishes, and how it reads, writes and invokes.
+ *
+ *   BOKI    logs everything, BokiFlow-style: plain appends, catch-up reads, first record wins.
+ *   HMR     log-free reads (readPrev on the key stream at the cursor), writes logged twice.
+ *   HMW     log-free writes (Thomas-rule conditional updates versioned by the cursor), reads logged.
+ *   TRANS   logs both sides with Halfmoon primitives; safe beside either (used while switching).
+ *   UNSAFE  HM-R's read discipline with HM-W's writes: the negative control that must fail.
+ */
+import { assertNever } from '../core/assert.ts';
+import { decodeRecord, encodeRecord, type Envelope, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO } from './records.ts';
+import { bokiPost, bokiPropose, type ChildSpec, type OpIO, postAt, proposeStep, type Scratch, stepAt, variant } from './steps.ts';
+
+export interface Rules {
+  /** After catch-up, before the handler: top-level Intent, callee cursor setup. */
+  begin(io: OpIO, x: Scratch): void;
+  read(io: OpIO, x: Scratch, table: string, key: string): Json;
+  write(io: OpIO, x: Scratch, table: string, key: string, value: Json): void;
+  invoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean, ordinal: number): Json;
+  /** After the handler returned: top-level Done; callee InvokeResult. */
+  finish(io: OpIO, x: Scratch, output: Json): void;
+}
+
+function maxLex(x: Scratch, cursor: bigint, w: number): void {
+  if (cursor > x.c || (cursor === x.c && w > x.w)) {
+    x.c = cursor;
+    x.w = w;
+  }
+}
+
+function rowV(x: Scratch, table: string, key: string, v: bigint): string {
+  // version-float64: the artifact's float versions collapse nearby large seqnums into one row.
+  const vv = variant(x, 'version-float64') ? BigInt(Math.round(Number(v))) : v;
+  return rowName(table, key, vv);
+}
+
+function writeId(x: Scratch): string {
+  return `${x.ex.iid}#${x.n}:${x.w}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared Halfmoon pieces (HMR, HMW, TRANS, UNSAFE)
+
+function hmBegin(io: OpIO, x: Scratch): void {
+  if (x.ex.top) {
+    const p = proposeStep(io, x, [x.env.intentTag], { kind: 'Intent', input: x.ex.input, mode: x.ex.mode, async: false });
+    if (p.rec.kind === 'Intent' && JSON.stringify(p.rec.input) !== JSON.stringify(x.ex.input)) io.fatal(`intent of ${x.ex.iid} logged a different input`);
+    return;
+  }
+  // A callee has no Intent: its caller's PreInvoke made it durable. It starts at that cursor.
+  x.n = 0;
+  x.c = x.ex.startCursor;
+  x.w = 0;
+}
+
+function hmFinish(io: OpIO, x: Scratch, output: Json): void {
+  if (x.ex.top) {
+    if (variant(x, 'done-plain-append')) {
+      const s = x.n++;
+      const rec: StepRecord = { kind: 'Done', iid: x.ex.iid, step: s, output };
+      const r = io.log({ op: 'append', tags: [x.env.intentTag], data: encodeRecord({ rec }) }, { rec });
+      if (r.code !== 'APPEND_OK') io.abort(`done append failed: ${r.code}`);
+      return;
+    }
+    proposeStep(io, x, [x.env.intentTag], { kind: 'Done', output });
+    return;
+  }
+  const caller = x.ex.caller!;
+  const env: Envelope = variant(x, 'invoke-result-unwrapped')
+    ? // The artifact writes the callee's raw result into the caller's slot: no wrapper, no cursor.
+      { rec: { kind: 'InvokeResult', iid: x.ex.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: 0n, calleeW: 0 } }
+    : { rec: { kind: 'InvokeResult', iid: caller.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: x.c, calleeW: x.w } };
+  const r = io.log({ op: 'overwrite', tag: stepTagOf(x, caller.iid), pos: caller.step, data: encodeRecord(env) }, env);
+  if (r.code !== 'APPEND_OK') io.abort(`InvokeResult overwrite failed: ${r.code}`);
+}
+
+function stepTagOf(x: Scratch, iid: string): bigint {
+  return stepTag(x.env.tags, iid);
+}
+
+function hmInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolean, ordinal: number): Json {
+  const s = x.n;
+  const live = !stepAt(x, s);
+  // A fresh callee id, drawn by the live execution and persisted in the PreInvoke (spec §1.3).
+  const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
+  const p = proposeStep(io, x, [x.env.intentTag], { kind: 'PreInvoke', calleeIid, fn, input, async, mode: x.ex.mode, ordinal });
+  if (p.seq < 0n) return null; // advisory-exit lost the slot and carries on without a callee
+  const noPropagation = variant(x, 'hmr-caller-misses-callee-writes') || variant(x, 'hmw-caller-write-dropped');
+  if (p.rec.kind === 'InvokeResult') {
+    if (!async && !noPropagation) maxLex(x, p.rec.calleeCursor, p.rec.calleeW);
+    return async ? null : p.rec.output;
+  }
+  const rec = p.rec;
+  if (rec.kind !== 'PreInvoke') return io.fatal(`step ${s} holds ${rec.kind}, not an invocation`);
+  const child: ChildSpec = { calleeIid: rec.calleeIid, fn, input, startCursor: p.seq, callerStep: s, mode: x.ex.mode, async, ordinal };
+  if (async) {
+    io.spawn(child);
+    return null;
+  }
+  const r = io.invoke(child);
+  if (!noPropagation) maxLex(x, r.cursor, r.cw);
+  return r.output;
+}
+
+/** HM-R read (§3.3): the latest version at or below the cursor, then the version row. */
+function hmrRead(io: OpIO, x: Scratch, table: string, key: string): Json {
+  const tag = keyTag(x.env.tags, table, key);
+  let max = x.c;
+  let witness: bigint | null = null;
+  let version: bigint | null = null;
+  for (let guard = 0; guard < 10_000; guard++) {
+    const r = io.log({ op: 'readPrev', tag, maxSeq: max });
+    if (r.code === 'EMPTY') break;
+    if (r.code !== 'READ_OK') io.abort(`readPrev failed: ${r.code}`);
+    const env = decodeRecord(r.record.data);
+    if (env === null || (env.rec.kind !== 'PostWrite' && env.rec.kind !== 'Marker')) io.fatal(`key stream of ${table}/${key}: record at ${r.record.seqnum} is not a version`);
+    const rec = env.rec;
+    const mine = rec.table === table && rec.key === key;
+    if (!mine && !variant(x, 'keytag-xor-symmetric')) {
+      x.foreign++;
+      max = r.record.seqnum - 1n;
+      continue;
+    }
+    witness = r.record.seqnum;
+    version = rec.version;
+    break;
+  }
+  // switch-no-reconciliation: the artifact's single row k_0 serves as INIT and base at once.
+  const initRow = variant(x, 'switch-no-reconciliation') ? rowName(table, key, 'BASE') : rowName(table, key, 'INIT');
+  const row = version === null ? initRow : rowV(x, table, key, version);
+  const got = io.get(row);
+  if (!got.found) {
+    // A key nobody populated and nobody wrote reads as null, as on the base row.
+    if (version === null) {
+      x.note = { witness: 0n, cursor: x.c };
+      return null;
+    }
+    io.fatal(`HM-R read of ${table}/${key} at cursor ${x.c}: version row ${row} (PostWrite ${witness}) does not exist`);
+  }
+  x.note = { witness: witness ?? 0n, cursor: x.c };
+  return got.value;
+}
+
+/** HM-R and transitional write (§3.2, §8.3): PreWrite, version row, PostWrite, then the mirror. */
+function loggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Json, mirror: boolean): void {
+  const pre = proposeStep(io, x, [], { kind: 'PreWrite', table, key });
+  const v = pre.seq;
+  const next = stepAt(x, x.n);
+  if (next && !variant(x, 'hmr-no-postwrite-skip')) {
+    // The write committed in an earlier execution: skip the store, re-issue only the mirror.
+    if (next.rec.kind !== 'PostWrite' || next.rec.table !== table || next.rec.key !== key || next.rec.version !== v) {
+      io.fatal(`replay mismatch after PreWrite ${v}: step ${x.n} holds ${next.rec.kind}`);
+    }
+    x.n++;
+    if (next.seq > x.c) {
+      x.c = next.seq;
+      x.w = 0;
+    }
+    const baseS = variant(x, 'transitional-dual-order') ? v : next.seq;
+    if (mirror) io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: { s: baseS, w: 0, iid: x.ex.iid } }, writeId(x));
+    x.note = { commit: next.seq, replayed: true, row: rowV(x, table, key, v) };
+    return;
+  }
+  const early = mirror && variant(x, 'transitional-early-commit');
+  // The PostWrite commits the write, so it goes after the version row exists (spec §10.1 item 5);
+  // the transitional-early-commit variant logs it first, as the artifact's parallel issue could.
+  let post = early ? proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v }) : null;
+  if (v >= 0n) io.store({ op: 'put', row: rowV(x, table, key, v), value }, writeId(x));
+  if (post === null) post = proposeStep(io, x, [keyTag(x.env.tags, table, key)], { kind: 'PostWrite', table, key, version: v });
+  // transitional-dual-order: the base row ordered by PreWrite while the stream is ordered by PostWrite.
+  const baseS = mirror && variant(x, 'transitional-dual-order') ? v : post.seq;
+  if (mirror && post.seq >= 0n) io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: { s: baseS, w: 0, iid: x.ex.iid } }, writeId(x));
+  x.note = { commit: post.seq, replayed: post.replayed, row: rowV(x, table, key, v) };
+}
+
+/** HM-W read (§4.2): a logged PostRead carrying the base row's value. */
+function loggedRead(io: OpIO, x: Scratch, table: string, key: string): Json {
+  const have = stepAt(x, x.n);
+  if (have) {
+    const p = proposeStep(io, x, [], { kind: 'PostRead', table, key, value: null, version: VERSION_ZERO });
+    const rec = p.rec;
+    if (rec.kind !== 'PostRead') return io.fatal(`replay mismatch: ${rec.kind}`);
+    x.note = { witness: rec.version, replayed: true };
+    return rec.value;
+  }
+  const got = io.get(rowName(table, key, 'BASE'));
+  const untyped = variant(x, 'postread-untyped');
+  const p = proposeStep(io, x, [], untyped ? ({ kind: 'PostRead', value: got.value, version: got.version } as never) : { kind: 'PostRead', table, key, value: got.value, version: got.version });
+  x.note = { witness: got.version };
+  return p.rec.kind === 'PostRead' ? p.rec.value : got.value;
+}
+
+/** HM-W write (§4.3): a Thomas-rule update versioned (cursor, write counter, iid); no log. */
+function unloggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Json): void {
+  x.w += 1;
+  const ver: Version = variant(x, 'hmw-version-tie') ? { s: x.c, w: 0, iid: '' } : { s: x.c, w: x.w, iid: x.ex.iid };
+  io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: ver }, writeId(x));
+  x.note = { commit: ver };
+}
+
+/** UNSAFE read: HM-R's log-free discipline on HM-W's layout. */
+function unloggedBaseRead(io: OpIO, x: Scratch, table: string, key: string): Json {
+  const got = io.get(rowName(table, key, 'BASE'));
+  x.note = { witness: got.version };
+  return got.value;
+}
+
+const HMR: Rules = {
+  begin: hmBegin,
+  read: hmrRead,
+  write: (io, x, t, k, v) => loggedWrite(io, x, t, k, v, x.env.mirrorBase),
+  invoke: hmInvoke,
+  finish: hmFinish,
+};
+
+const HMW: Rules = { begin: hmBegin, read: loggedRead, write: unloggedWrite, invoke: hmInvoke, finish: hmFinish };
+
+const TRANS: Rules = {
+  begin: hmBegin,
+  read: loggedRead,
+  write: (io, x, t, k, v) => loggedWrite(io, x, t, k, v, true),
+  invoke: hmInvoke,
+  finish: hmFinish,
+};
+
+const UNSAFE: Rules = { begin: hmBegin, read: unloggedBaseRead, write: unloggedWrite, invoke: hmInvoke, finish: hmFinish };
+
+// ---------------------------------------------------------------------------------------------
+// BokiFlow (spec §5.1)
+
+const BOKI: Rules = {
+  begin(io, x) {
+    // Every execution, callees included, appends an intent marker.
+    const env: Envelope = { rec: { kind: 'Intent', iid: x.ex.iid, step: -1, input: x.ex.input, mode: 'BOKI', async: false }, marker: true };
+    const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord(env) }, env);
+    if (r.code !== 'APPEND_OK') io.abort(`intent append failed: ${r.code}`);
+    x.n = 0;
+    if (!x.ex.top) x.c = x.ex.startCursor;
+  },
+  read(io, x, table, key) {
+    const s = x.n;
+    if (stepAt(x, s)) {
+      const rec = bokiPropose(io, x, { kind: 'PostRead', table, key, value: null, version: VERSION_ZERO }).rec;
+      if (rec.kind !== 'PostRead') return io.fatal('replay mismatch');
+      x.note = { witness: rec.version, replayed: true };
+      return rec.value;
+    }
+    const got = io.get(rowName(table, key, 'BASE'));
+    const rec = bokiPropose(io, x, { kind: 'PostRead', table, key, value: got.value, version: got.version }).rec;
+    if (rec.kind !== 'PostRead') return io.fatal('replay mismatch');
+    // The winner's value, which is ours unless a duplicate execution logged this step first.
+    x.note = { witness: rec.version };
+    return rec.value;
+  },
+  write(io, x, table, key, value) {
+    const p = bokiPropose(io, x, { kind: 'PreWrite', table, key });
+    const s = x.n - 1;
+    const done = postAt(x, s);
+    if (p.replayed && done && done.rec.kind === 'PostWrite') {
+      x.note = { commit: { s: p.seq, w: 0, iid: x.ex.iid }, replayed: true };
+      return;
+    }
+    const ver: Version = variant(x, 'boki-ablate-prewrite') ? { s: x.c, w: 0, iid: x.ex.iid } : { s: p.seq, w: 0, iid: x.ex.iid };
+    io.store({ op: 'condUpdate', row: rowName(table, key, 'BASE'), value, version: ver }, writeId(x));
+    bokiPost(io, x, x.ex.iid, { kind: 'PostWrite', iid: x.ex.iid, step: s, table, key, version: p.seq });
+    x.note = { commit: ver };
+  },
+  invoke(io, x, fn, input, async, ordinal) {
+    const live = !stepAt(x, x.n);
+    const calleeIid = live ? `${x.ex.iid}>${io.random('callee').toString(16)}` : '';
+    // Tagged INTENT as in Halfmoon, so the recovery driver finds abandoned async callees.
+    const p = bokiPropose(io, x, { kind: 'PreInvoke', calleeIid, fn, input, async, mode: 'BOKI', ordinal }, [x.env.intentTag]);
+    const s = x.n - 1;
+    const rec = p.rec;
+    if (rec.kind !== 'PreInvoke') return io.fatal(`boki step ${s} holds ${rec.kind}`);
+    const res = postAt(x, s);
+    if (res && res.rec.kind === 'InvokeResult') return async ? null : res.rec.output;
+    const child: ChildSpec = { calleeIid: rec.calleeIid, fn, input, startCursor: p.seq, callerStep: s, mode: 'BOKI', async, ordinal };
+    if (async) {
+      io.spawn(child);
+      return null;
+    }
+    return io.invoke(child).output;
+  },
+  finish(io, x, output) {
+    if (!x.ex.top) {
+      const caller = x.ex.caller!;
+      bokiPost(io, x, caller.iid, { kind: 'InvokeResult', iid: caller.iid, step: caller.step, calleeIid: x.ex.iid, output, calleeCursor: x.c, calleeW: 0 });
+    }
+    const env: Envelope = { rec: { kind: 'Done', iid: x.ex.iid, step: -1, output }, marker: true };
+    const r = io.log({ op: 'append', tags: [stepTagOf(x, x.ex.iid), x.env.intentTag], data: encodeRecord(env) }, env);
+    if (r.code !== 'APPEND_OK') io.abort(`done append failed: ${r.code}`);
+  },
+};
+
+export function rulesFor(mode: Mode): Rules {
+  switch (mode) {
+    case 'BOKI':
+      return BOKI;
+    case 'HMR':
+      return HMR;
+    case 'HMW':
+      return HMW;
+    case 'TRANS':
+      return TRANS;
+    case 'UNSAFE':
+      return UNSAFE;
+    default:
+      return assertNever(mode, 'mode');
+  }
+}
+

@@ -1,0 +1,26 @@
+/**
+ * Halfmoon's artifact variants (spec §10.2) and the log-layer ones it shares with Boki: each a
+ * published behaviour kept reachable as a flag, with the schedule that exposes it.
+ */
+import type { VariantDef } from '../core/system.ts';
+
+export const HALFMOON_VARIANTS: readonly VariantDef[] = [
+  { name: 'invoke-result-unwrapped', description: 'callee writes its raw result into the caller\'s slot: no wrapper, no cursor', exposedBy: 'wf-variant-invoke-result-unwrapped (sync invoke, caller crash before Done, retry)' },
+  { name: 'advisory-exit', description: 'after COND_FAILED the execution carries on instead of aborting', exposedBy: 'wf-variant-duplicates (concurrent duplicate executions)' },
+  { name: 'gapped-condpos-crash', description: 'a conditional append beyond the stream length crashes the engine', exposedBy: 'a condAppend past the stream length (log layer; the canonical runtime never issues one)' },
+  { name: 'readprev-pending-hang', description: 'a readPrev parked ahead of the index is never re-examined (Boki engine)', exposedBy: 'log-variant-readprev-pending-hang (a Boki engine variant; with log=boki the Halfmoon system passes it to the engines)' },
+  { name: 'hmw-version-tie', description: 'HM-W versions are the cursor alone, so two writes between logged steps tie', exposedBy: 'wf-variant-version-tie (two writes to one key, no logged step between)' },
+  { name: 'hmr-caller-misses-callee-writes', description: 'no cursor propagation from callee to caller (HM-R)', exposedBy: 'callee writes k, caller then reads k' },
+  { name: 'hmw-caller-write-dropped', description: 'no cursor propagation from callee to caller (HM-W)', exposedBy: 'callee writes k, caller then writes k' },
+  { name: 'eventual-store-reads', description: 'store reads may return state up to 5 ms old', exposedBy: 'reads just after writes' },
+  { name: 'version-float64', description: 'versions stored as float64 collapse seqnums beyond 2^53', exposedBy: 'large seqnums differing in low bits' },
+  { name: 'keytag-xor-symmetric', description: 'key tag = h(t) XOR h(k) with no (t, k) check', exposedBy: 'write (a, b), read (b, a)' },
+  { name: 'step-hash-collision-fatal', description: '3-bit step tags and a fatal foreign record, as with hashed tags', exposedBy: 'two instances whose step tags collide' },
+  { name: 'done-plain-append', description: 'Done is a plain append, duplicated by concurrent executions', exposedBy: 'duplicate executions both completing' },
+  { name: 'random-top-level-id', description: 'a retried request gets a fresh instance id', exposedBy: 'lost response, retry' },
+  { name: 'hmr-no-postwrite-skip', description: 'replay re-puts the version row although the PostWrite is logged', exposedBy: 'crash after PostWrite (no violation expected without GC: reportable)' },
+  { name: 'switch-no-reconciliation', description: 'switching without the base-row mirror or markers, one shared initial row', exposedBy: 'wf-switching (write k in one era, read it in the next)' },
+  { name: 'transitional-early-commit', description: 'transitional writes log the PostWrite before the store writes land', exposedBy: 'wf-switching with crashes (PostWrite lands, the put is lost)' },
+  { name: 'transitional-dual-order', description: 'transitional base-row version = PreWrite seqnum, stream ordered by PostWrite', exposedBy: 'two transitional writers of one key with crossing PreWrite/PostWrite orders' },
+  { name: 'postread-untyped', description: 'PostRead records lack table and key, so replay checks fail', exposedBy: 'HM-W re-execution after a logged read' },
+];

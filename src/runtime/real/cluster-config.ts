@@ -1,0 +1,186 @@
+/**
+ * The cluster config: which system runs (with which parameters and variant), where every node
+ * listens, and where the cluster keeps its state (pid files, logs, stores, histories). JSON or
+ * YAML, validated with zod; every error names the file and the field.
+ *
+ * Addresses. Each node that listens (every node but workload drivers) gets `host:basePort+i` in
+ * node order unless `nodes.<id>.address` names one. `address` is where peers and clients dial;
+ * `listen` (default: the address) is where the node binds, so a node can bind 0.0.0.0 and
+ * advertise its machine's IP, or sit behind a fault proxy. With addresses on several machines the
+ * same file describes one cluster across them, and `cluster up --nodes` starts each machine's share.
+ *
+ * ```yaml
+ * system: register            # a name from src/systems/index.ts
+ * params: { opsPerClient: 50 }
+ * stateDir: .halfmoon/cluster # relative to this file
+ * host: 127.0.0.1
+ * basePort: 7400
+ * nodes:
+ *   r2: { address: 10.0.0.12:7400, listen: 0.0.0.0:7400 }
+ * zookeeper: { mode: local, clientPort: 2181 }   # or { mode: external, connect: "zk1:2181,zk2:2181" }
+ * ```
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../../core/assert.ts';
+import type { NodeId } from '../../core/contract.ts';
+import type { SystemInstance } from '../../core/system.ts';
+import { buildInstance } from '../../../sim/run.ts';
+import { parseScenario, type Scenario } from '../../../sim/scenario.ts';
+import type { Addr } from './conn.ts';
+import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
+
+const HOSTPORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+const AddrSchema = z
+  .string()
+  .regex(HOSTPORT, 'expected host:port')
+  .refine((s) => {
+    const m = HOSTPORT.exec(s);
+    return m === null || (Number(m[2]) >= 1 && Number(m[2]) <= 65535); // a non-match is the regex's error
+  }, 'port must be in 1..65535');
+
+const jsonValue: z.ZodType<unknown> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.lazy(() => jsonValue)), z.record(z.string(), z.lazy(() => jsonValue))]);
+
+const ZooKeeperSchema = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('local'),
+      clientPort: z.number().int().min(1).max(65535).default(2181),
+      host: z.string().default('127.0.0.1'),
+      tickTimeMs: z.number().int().min(10).max(10_000).default(500),
+      sessionTimeoutMs: z.number().int().min(1000).max(600_000).default(10_000),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('external'),
+      /** A ZooKeeper connect string: host:port[,host:port...][/chroot]. */
+      connect: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*(\/[^\s]*)?$/, 'expected host:port[,host:port...][/chroot]'),
+      sessionTimeoutMs: z.number().int().min(1000).max(600_000).default(10_000),
+    })
+    .strict(),
+]);
+
+export const ClusterConfigSchema = z
+  .object({
+    /** The cluster's name in handshakes (default: the system's name). */
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
+    system: z.string().min(1),
+    variant: z.string().nullable().default(null),
+    params: z.record(z.string(), jsonValue).default({}),
+    stateDir: z.string().min(1).default('.halfmoon/cluster'),
+    host: z.string().min(1).default('127.0.0.1'),
+    basePort: z.number().int().min(1).max(65535).default(7400),
+    nodes: z
+      .record(
+        z.string(),
+        z
+          .object({
+            address: AddrSchema.optional(),
+            listen: AddrSchema.optional(),
+          })
+          .strict(),
+      )
+      .default({}),
+    limits: z
+      .object({
+        maxFrameBytes: z.number().int().min(1024).max(FRAME_MAX_BYTES_LIMIT).default(4 * 1024 * 1024),
+        queueBytesMax: z.number().int().min(1024).max(FRAME_MAX_BYTES_LIMIT).default(16 * 1024 * 1024),
+      })
+      .strict()
+      .default({ maxFrameBytes: 4 * 1024 * 1024, queueBytesMax: 16 * 1024 * 1024 }),
+    /** How long `cluster up` waits for each node to answer its status as running. */
+    startTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    zookeeper: ZooKeeperSchema.optional(),
+  })
+  .strict();
+
+export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
+
+/** A validated config resolved against its system: everything a command or a node process needs. */
+export interface ClusterPlan {
+  readonly config: ClusterConfig;
+  /** Where the config came from ('(defaults)' when none was given). */
+  readonly source: string;
+  readonly cluster: string;
+  readonly stateDir: string;
+  readonly scenario: Scenario;
+  readonly instance: SystemInstance;
+  /** Where each listening node is dialled. */
+  readonly addresses: ReadonlyMap<NodeId, Addr>;
+  /** Where each listening node binds. */
+  readonly listens: ReadonlyMap<NodeId, Addr>;
+}
+
+function where(source: string, path: readonly PropertyKey[]): string {
+  const p = path.length ? path.map((x) => (typeof x === 'number' ? `[${x}]` : String(x))).join('.').replace(/\.\[/g, '[') : '(top level)';
+  return `${source}: ${p}`;
+}
+
+export function parseAddr(s: string): Addr {
+  const m = HOSTPORT.exec(s);
+  if (!m) throw new InputError(`'${s}' is not host:port`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+/** Validates a raw config object. `baseDir` anchors a relative `stateDir`. */
+export function planCluster(raw: unknown, source: string, baseDir: string): ClusterPlan {
+  const r = ClusterConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new InputError(`${where(source, issue.path)}: ${issue.message}`);
+  }
+  const config = r.data;
+  const scenario = parseScenario({ name: 'cluster', description: `cluster from ${source}`, system: config.system, variant: config.variant, params: config.params }, source);
+  let instance: SystemInstance;
+  try {
+    instance = buildInstance(scenario);
+  } catch (e) {
+    if (e instanceof InputError) {
+      const m = e.message.replace(/^scenario cluster: /, '');
+      throw new InputError(m.startsWith(`${source}: `) ? m : `${source}: ${m}`);
+    }
+    throw e;
+  }
+  const ids = new Set(instance.nodes.map((n) => n.id));
+  for (const id of Object.keys(config.nodes)) {
+    if (!ids.has(id)) throw new InputError(`${source}: nodes.${id}: no such node in system '${config.system}' (nodes: ${[...ids].join(', ')})`);
+    if (instance.nodes.find((n) => n.id === id)!.driver) throw new InputError(`${source}: nodes.${id}: a workload driver does not listen; give it no address`);
+  }
+  const addresses = new Map<NodeId, Addr>();
+  const listens = new Map<NodeId, Addr>();
+  let i = 0;
+  const seen = new Map<string, NodeId>();
+  for (const n of instance.nodes) {
+    if (n.driver) continue;
+    const o = config.nodes[n.id] ?? {};
+    const port = config.basePort + i++;
+    if (!o.address && port > 65535) throw new InputError(`${source}: basePort: ${config.basePort} leaves no port for node ${n.id}`);
+    const address = o.address ? parseAddr(o.address) : { host: config.host, port };
+    const listen = o.listen ? parseAddr(o.listen) : address;
+    const key = `${listen.host}:${listen.port}`;
+    if (seen.has(key)) throw new InputError(`${source}: nodes.${n.id}: listens on ${key}, as ${seen.get(key)} does`);
+    seen.set(key, n.id);
+    addresses.set(n.id, address);
+    listens.set(n.id, listen);
+  }
+  const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(baseDir, config.stateDir);
+  return { config, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens };
+}
+
+/** Reads a config file (YAML or JSON), or the defaults (the register system on loopback) when null. */
+export function loadClusterConfig(file: string | null, cwd = process.cwd()): ClusterPlan {
+  if (file === null) return planCluster({ system: 'register' }, '(defaults)', cwd);
+  const path = resolve(cwd, file);
+  if (!existsSync(path)) throw new InputError(`--config: ${file}: no such file`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'), { maxAliasCount: 100 });
+  } catch (e) {
+    throw new InputError(`${file}: malformed YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return planCluster(raw, file, dirname(path));
+}

@@ -1,0 +1,46 @@
+/**
+ * Methodology: the canonical protocols must keep exactly-once (C1-C6), the fault bound on log
+ * records (P2) and liveness under function crashes at every kind of point, function-node crashes
+ * and retries (`wf-crash-storm`), and under concurrent duplicate executions (`wf-duplicates`).
+ * The negative control `unsafe` (HM-R reads with HM-W writes) passes failure-free runs and must be
+ * caught under the same faults. The seed counts here keep CI fast; HALFMOON_LONG=1 sweeps 2,000.
+ */
+import { describe, expect, it } from 'vitest';
+import { runOnce } from '../../sim/run.ts';
+import { sweep } from '../../sim/sweep.ts';
+
+const LONG = process.env.HALFMOON_LONG === '1';
+const seeds = (n: number) => Array.from({ length: LONG ? 2000 : n }, (_, i) => i + 1);
+
+describe.each(['boki', 'hm-read', 'hm-write', 'transitional'])('%s', (protocol) => {
+  it('holds under wf-crash-storm (the Boki log, with log faults)', async () => {
+    const r = await sweep({ scenario: 'wf-crash-storm', sets: [['protocol', protocol]], variant: null, seeds: seeds(3), workers: LONG ? 2 : 1 });
+    expect(r.failures.map((f) => `${f.seed}: ${f.violations[0]?.invariant}: ${f.violations[0]?.message}`)).toEqual([]);
+    expect(r.faults.crash ?? 0).toBeGreaterThan(0);
+  });
+  it('holds under wf-storm-ref (the reference log, more seeds)', async () => {
+    const r = await sweep({ scenario: 'wf-storm-ref', sets: [['protocol', protocol]], variant: null, seeds: seeds(12), workers: LONG ? 2 : 1 });
+    expect(r.failures.map((f) => `${f.seed}: ${f.violations[0]?.invariant}: ${f.violations[0]?.message}`)).toEqual([]);
+  });
+  it('holds under wf-duplicates', async () => {
+    const r = await sweep({ scenario: 'wf-duplicates', sets: [['protocol', protocol]], variant: null, seeds: seeds(6), workers: LONG ? 2 : 1 });
+    expect(r.failures.map((f) => `${f.seed}: ${f.violations[0]?.invariant}: ${f.violations[0]?.message}`)).toEqual([]);
+  });
+});
+
+describe('the unsafe negative control', () => {
+  it('passes failure-free runs (the checker does not fail trivially)', () => {
+    for (const ratio of [0.2, 0.8]) {
+      const r = runOnce({ scenario: 'wf-rw', seed: 3, sets: [['protocol', 'unsafe'], ['readRatio', ratio], ['requests', 40]] });
+      expect(r.violations).toEqual([]);
+      expect(r.report.exactlyOnce).toBe(true);
+    }
+  });
+  it('is caught under crashes', () => {
+    const caught = new Set<string>();
+    for (let seed = 1; seed <= 5; seed++) {
+      for (const v of runOnce({ scenario: 'wf-storm-ref', seed, sets: [['protocol', 'unsafe']] }).violations) caught.add(v.invariant);
+    }
+    expect([...caught].some((c) => c.startsWith('C1') || c.startsWith('C2'))).toBe(true);
+  });
+});

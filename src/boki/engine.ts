@@ -16,8 +16,9 @@
  * and retry at another replica (§3.3), then answer DATA_LOST.
  *
  * Restart within a view (spec §9.3): the engine bumps a synced incarnation, asks its storages what
- * they hold of its shard, fills the holes that can never be ordered with fillers, resumes its
- * counter above everything held, and serves no index it held before the restart.
+ * they hold of its shard, gives every replica that lacks a record some other replica holds a copy
+ * (fillers for holes nobody holds), resumes its localid counter above everything held, and serves
+ * no index it held before the restart.
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';

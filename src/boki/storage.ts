@@ -389,8 +389,9 @@ function onReplicate(s: StorageState, m: Replicate, ctx: Ctx, out: Eff[]): void 
   if (m.counter < src.applied) return; // already ordered
   const had = src.pending.get(m.counter);
   if (had !== undefined) {
-    // A filler replaces whatever is pending under its localid (spec §9.3); the published storage
-    // replaces any entry, which is how a reused localid overwrites a pending record.
+    // A filler replaces whatever is pending under its localid (spec §9.3; canonically a restarted
+    // engine sends fillers only for counters no replica holds, see engine.ts repairShard); the
+    // published storage replaces any entry, which is how a reused localid overwrites a record.
     const replace = m.kind === 'filler' || s.cfg.variant === 'localid-reuse-after-restart';
     if (!replace || had.attemptId === m.attemptId) return;
   }

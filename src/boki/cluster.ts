@@ -19,6 +19,7 @@ import type { BokiParams, BokiVariant } from './params.ts';
 import { sequencerMachine, type SequencerState } from './sequencer.ts';
 import { storageMachine } from './storage.ts';
 import type { ViewInfo } from './view.ts';
+import { BOKI_NODE_WIRE, COORD_WIRE, ENGINE_WIRE } from './wire.ts';
 
 export const COORD_ID = 'zk';
 export const CONTROLLER_ID = 'ctrl';
@@ -47,11 +48,11 @@ export function buildBokiCluster(p: BokiParams, variant: BokiVariant | null): Bo
   const engines = bokiEngineIds(p);
   const config: BokiConfig = { p, variant, sequencers, engines, storages };
   const nodes: NodeSpec[] = [
-    { id: COORD_ID, role: 'coord', machine: coordMachine, config: DEFAULT_COORD_CONFIG, faultable: false },
-    { id: CONTROLLER_ID, role: 'controller', machine: controllerMachine, config },
-    ...sequencers.map((id) => ({ id, role: 'sequencer', machine: sequencerMachine, config })),
-    ...storages.map((id) => ({ id, role: 'storage', machine: storageMachine, config })),
-    ...engines.map((id) => ({ id, role: 'engine', machine: engineMachine, config })),
+    { id: COORD_ID, role: 'coord', machine: coordMachine, config: DEFAULT_COORD_CONFIG, faultable: false, wire: COORD_WIRE },
+    { id: CONTROLLER_ID, role: 'controller', machine: controllerMachine, config, wire: BOKI_NODE_WIRE },
+    ...sequencers.map((id) => ({ id, role: 'sequencer', machine: sequencerMachine, config, wire: BOKI_NODE_WIRE })),
+    ...storages.map((id) => ({ id, role: 'storage', machine: storageMachine, config, wire: BOKI_NODE_WIRE })),
+    ...engines.map((id) => ({ id, role: 'engine', machine: engineMachine, config, wire: ENGINE_WIRE })),
   ];
   return {
     config,

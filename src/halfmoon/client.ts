@@ -55,6 +55,11 @@ export interface ClientConfig {
   /** The protocol, or the initial one when switching. */
   readonly mode: Mode;
   readonly switching: SwitchingConfig | null;
+  /**
+   * Prefixed to every request id (default none: q0, q1, ...). Runs against a long-lived real
+   * cluster give each run its own prefix, so no request id is ever reused on the same log.
+   */
+  readonly requestPrefix?: string;
 }
 
 interface Outstanding {
@@ -83,7 +88,7 @@ function canIssue(s: ClientState, ctx: Ctx): boolean {
 
 function issueOne(s: ClientState, ctx: Ctx, out: Eff[]): void {
   const k = s.issued++;
-  const requestId = `q${k}`;
+  const requestId = `${s.cfg.requestPrefix ?? ''}q${k}`;
   const gen = requestGenerator(s.cfg.workload);
   const { fn, input } = gen(s.cfg.params, k, (label) => ctx.randomU32(label), ctx.nowUs);
   // Admission never waits: the coordinator answers with the current mode, or TRANS mid-switch.

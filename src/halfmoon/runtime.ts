@@ -18,7 +18,7 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine, NodeId } from '../core/contract.ts';
-import { record, reply, request, send, setTimer } from '../core/contract.ts';
+import { cancelTimer, record, reply, request, send, setTimer } from '../core/contract.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { type FunctionRegistry, runFunction, type UserOp } from './program.ts';
 import { rulesFor } from './protocols.ts';
@@ -41,6 +41,8 @@ export interface RuntimeConfig {
   readonly crashUntilUs: number;
   /** The recovery driver for abandoned async invocations (recovery.ts). */
   readonly recovery: RecoveryConfig;
+  /** A store request unanswered this long is sent again. */
+  readonly storeTimeoutUs: number;
 }
 
 export interface WfRequest {
@@ -219,6 +221,8 @@ export interface RuntimeState {
   recovery: RecoveryState | null;
   jobs: Map<number, ReconcileJob>;
   nextJob: number;
+  /** Store requests awaiting an answer, kept to retransmit on timeout. */
+  storeOut: Map<string, StoreMsg>;
 }
 
 const RECOVERY_EXEC = -2;
@@ -258,7 +262,7 @@ function env(cfg: RuntimeConfig): ProtocolEnv {
 }
 
 function fresh(cfg: RuntimeConfig): RuntimeState {
-  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null, jobs: new Map(), nextJob: 0 };
+  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null, jobs: new Map(), nextJob: 0, storeOut: new Map() };
 }
 
 function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
@@ -360,6 +364,8 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
         const w = s.waiting.get(m.id);
         if (!w) break;
         s.waiting.delete(m.id);
+        s.storeOut.delete(m.id);
+        out.push(cancelTimer(`store:${m.id}`));
         const ex = s.execs.get(w.exec);
         if (!ex || ex.pending !== m.id) break;
         complete(s, ex, m.rep, ctx, out, w.micro);
@@ -367,6 +373,14 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
       }
       case 'timer':
         if (input.timer === 'recovery' && s.recovery) recoveryTick(s.recovery, ctx.nowUs, env(s.cfg).intentTag, recoveryIo(s, ctx, out));
+        else if (input.timer.startsWith('store:')) {
+          const id = input.timer.slice(6);
+          const msg = s.storeOut.get(id);
+          if (msg && s.waiting.has(id)) {
+            out.push(send(s.cfg.store, msg));
+            out.push(setTimer(input.timer, s.cfg.storeTimeoutUs));
+          } else s.storeOut.delete(id);
+        }
         break;
       default:
         assertNever(input, 'input');
@@ -753,7 +767,12 @@ function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boole
       ex.pending = id;
       // A logical write is (path, ordinal); its store mutations are told apart by row class.
       const writeId = m.writeId === null || m.req.op === 'get' || m.req.op === 'scanBase' ? null : `${ex.path}|${ex.op?.ordinal ?? -1}|${ex.iid}|${m.req.row.endsWith('@BASE') ? 'base' : 'v'}`;
-      out.push(send(s.cfg.store, { type: 'wf.store.req', id, req: m.req, writeId }));
+      const msg: StoreMsg = { type: 'wf.store.req', id, req: m.req, writeId };
+      s.storeOut.set(id, msg);
+      out.push(send(s.cfg.store, msg));
+      // Like a DynamoDB client, retry on a timeout: every store operation is idempotent (a get;
+      // a put of deterministic content; a conditional update guarded by its version).
+      out.push(setTimer(`store:${id}`, s.cfg.storeTimeoutUs));
       out.push(record({ ev: 'storeOp', exec: ex.key, requestId: ex.requestId, path: ex.path, op: m.req.op, stage: ex.stage }));
       return false;
     }

@@ -12,7 +12,7 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Effect, Machine } from '../core/contract.ts';
-import { record, send, setTimer } from '../core/contract.ts';
+import { persist, record, send, setTimer } from '../core/contract.ts';
 import { type Json, type Version, VERSION_ZERO, versionAsFloat, versionLess } from './records.ts';
 
 export interface StoreConfig {
@@ -26,6 +26,12 @@ export interface StoreConfig {
   readonly staleReadUs: number;
   /** version-float64: versions are stored as float64. */
   readonly floatVersions: boolean;
+  /**
+   * Persist every mutation (synced before its answer) and recover the rows after a restart: the
+   * store as the project's own durable process in a real cluster. The simulation's store is
+   * durable by assumption and never crashes, so it leaves this off (and pays no sync latency).
+   */
+  readonly durable?: boolean;
 }
 
 export interface Row {
@@ -70,6 +76,13 @@ export interface StoreState {
 }
 
 const ROWS_MAX = 50_000_000;
+/** Disk key prefix of a durable store's rows. */
+const ROW_KEY = 'row/';
+
+/** Durable stores persist the row (synced) before anything answers the mutation. */
+function persistRow(s: StoreState, name: string, row: Row, out: Eff[]): void {
+  if (s.cfg.durable) out.push(persist(ROW_KEY + name, { value: row.value, version: row.version }, true));
+}
 
 type Eff = Effect<StoreMsg, never, never, StoreEvent>;
 
@@ -93,8 +106,16 @@ export const storeMachine: Machine<StoreConfig, StoreState, StoreMsg, never, nev
   },
   traceView: (s) => ({ rows: s.rows.size, gets: s.gets, puts: s.puts, condUpdates: s.condUpdates, waiting: s.waiting.size }),
   // The store is durable and never crashes in the spec's model; a restart keeps nothing volatile.
-  recover(cfg, self) {
-    return storeMachine.init(cfg, self);
+  // A durable store (real mode) recovers its rows: the initial ones overlaid by every mutation.
+  recover(cfg, self, disk) {
+    const s = storeMachine.init(cfg, self);
+    if (!cfg.durable) return s;
+    for (const [k, v] of disk) {
+      if (!k.startsWith(ROW_KEY)) continue;
+      const row = v as Row;
+      s.rows.set(k.slice(ROW_KEY.length), { value: row.value, version: row.version });
+    }
+    return s;
   },
   step(s, input, ctx) {
     const out: Eff[] = [];
@@ -156,7 +177,9 @@ function apply(s: StoreState, m: Extract<StoreMsg, { type: 'wf.store.req' }>, no
       remember(s, req.row, old, now);
       assert(old !== undefined || s.rows.size < ROWS_MAX, 'store over its row limit');
       const version = old ? old.version : VERSION_ZERO;
-      s.rows.set(req.row, { value: req.value, version });
+      const row = { value: req.value, version };
+      s.rows.set(req.row, row);
+      persistRow(s, req.row, row, out);
       out.push(record({ ev: 'storeApply', row: req.row, value: req.value, version, writeId: m.writeId, op: 'put' }));
       return { op: 'put' };
     }
@@ -168,7 +191,9 @@ function apply(s: StoreState, m: Extract<StoreMsg, { type: 'wf.store.req' }>, no
       if (oldVersion !== null && !versionLess(oldVersion, version)) return { op: 'condUpdate', applied: false };
       remember(s, req.row, old, now);
       assert(old !== undefined || s.rows.size < ROWS_MAX, 'store over its row limit');
-      s.rows.set(req.row, { value: req.value, version });
+      const row = { value: req.value, version };
+      s.rows.set(req.row, row);
+      persistRow(s, req.row, row, out);
       out.push(record({ ev: 'storeApply', row: req.row, value: req.value, version, writeId: m.writeId, op: 'condUpdate' }));
       return { op: 'condUpdate', applied: true };
     }

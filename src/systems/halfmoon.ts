@@ -27,6 +27,7 @@ import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
+import { FUNCTION_NODE_WIRE, STORE_WIRE } from '../halfmoon/wire.ts';
 
 export const PROTOCOLS: Readonly<Record<string, Mode>> = {
   boki: 'BOKI',
@@ -60,6 +61,8 @@ export interface HalfmoonParams {
   storeGetUs: number;
   storePutUs: number;
   storeJitterUs: number;
+  /** The runtime resends a store request unanswered this long (store operations are idempotent). */
+  storeTimeoutUs: number;
   staleReadUs: number;
   appendUs: number;
   condAppendUs: number;
@@ -92,6 +95,10 @@ export interface HalfmoonParams {
    * unless set) and crash-restarts of function nodes, both until crashUntilUs.
    */
   crashes: boolean;
+  /** The store persists its rows and recovers them after a restart (a real cluster's store process). */
+  storeDurable: boolean;
+  /** Prefixed to the client's request ids (each run against a long-lived real cluster has its own). */
+  requestPrefix: string;
 }
 
 export const halfmoonDefaults: HalfmoonParams = {
@@ -115,6 +122,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   storeGetUs: 2000,
   storePutUs: 3800,
   storeJitterUs: 0,
+  storeTimeoutUs: 200_000,
   staleReadUs: 0,
   appendUs: 1000,
   condAppendUs: 900,
@@ -138,6 +146,8 @@ export const halfmoonDefaults: HalfmoonParams = {
   dwellUs: 1_000_000,
   reconcileParallelism: 16,
   crashes: false,
+  storeDurable: false,
+  requestPrefix: '',
 };
 
 function variantFlags(variant: string | null) {
@@ -177,6 +187,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     crashProbability: p.crashes && p.crashProbability === 0 ? 0.002 : p.crashProbability,
     crashUntilUs: p.crashUntilUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
+    storeTimeoutUs: p.storeTimeoutUs,
   };
   const initial: [string, Json][] = [];
   for (const [t, k, v] of w.initial(wparams)) {
@@ -192,8 +203,17 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     id: 'store',
     role: 'store',
     machine: storeMachine,
-    config: { getUs: p.storeGetUs, putUs: p.storePutUs, jitterUs: p.storeJitterUs, initial, staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0, floatVersions: flags.floatVersions },
+    config: {
+      getUs: p.storeGetUs,
+      putUs: p.storePutUs,
+      jitterUs: p.storeJitterUs,
+      initial,
+      staleReadUs: flags.staleReads ? Math.max(p.staleReadUs, 5000) : 0,
+      floatVersions: flags.floatVersions,
+      ...(p.storeDurable ? { durable: true } : {}),
+    },
     faultable: false,
+    wire: STORE_WIRE,
   });
   return finishHalfmoon(p, variant, mode, switching, reconcile, wparams, engines, nodes, logParts);
 }
@@ -259,7 +279,7 @@ function bokiLog(
       nodes.push(n);
       continue;
     }
-    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) } });
+    nodes.push({ ...n, machine: fnNode, config: { host: n.config, guest: guestFor(engines.indexOf(n.id)) }, wire: FUNCTION_NODE_WIRE });
   }
   // One host view per underlying view (the simulator passes itself on every call).
   const views = new WeakMap<WorldView, WorldView>();
@@ -346,6 +366,7 @@ function finishHalfmoon(
       rps: p.rps,
       timeoutUs: p.timeoutUs,
       mode,
+      ...(p.requestPrefix !== '' ? { requestPrefix: p.requestPrefix } : {}),
       switching: switching
         ? {
             adaptive:
@@ -473,6 +494,7 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     }
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');
+    if (!/^[A-Za-z0-9_.-]{0,32}$/.test(p.requestPrefix)) throw new InputError(`params.requestPrefix: letters, digits, _ . - (at most 32), got '${p.requestPrefix}'`);
   },
   build: buildHalfmoon,
 };

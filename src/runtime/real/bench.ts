@@ -126,3 +126,99 @@ export async function realOpLatency(instance: SystemInstance, cluster: string, t
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A free loopback port (closed again before use: good enough for a bench on one machine). */
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface AppendBench {
+  /** One append in flight at a time: client-visible latency. */
+  readonly latency: Percentiles;
+  /** Many invocations appending at once. */
+  readonly appendsPerSec: number;
+  readonly concurrency: number;
+  readonly coordination: 'zookeeper' | 'machine';
+}
+
+/**
+ * Boki appends on a real cluster: one OS process per node on loopback (3 sequencers, 3 storage
+ * nodes syncing every record before they report progress, 2 engines), ZooKeeper as the
+ * coordination service when installed. A client appends through an engine's shared-log API:
+ * first one append at a time (latency from the request leaving to its APPEND_OK arriving), then
+ * `concurrency` invocations appending back to back for a fixed time (throughput).
+ */
+export async function bokiAppendBench(o: { appends: number; concurrency: number; throughputMs: number; cutIntervalUs?: number }): Promise<AppendBench> {
+  const { planCluster } = await import('./cluster-config.ts');
+  const { clusterDown, clusterUp } = await import('./cluster.ts');
+  const { RealClient } = await import('./client.ts');
+  const { zkUnavailable } = await import('./zk/server.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'hm-bench-boki-'));
+  const ids = ['ctrl', 'seq0', 'seq1', 'seq2', 'sto0', 'sto1', 'sto2', 'eng0', 'eng1'];
+  const ports = await Promise.all(Array.from({ length: ids.length + 2 }, freePort));
+  const useZk = zkUnavailable() === null;
+  const cut = o.cutIntervalUs ?? 300;
+  const plan = planCluster(
+    {
+      system: 'boki',
+      params: { engines: 2, sequencers: 3, spareSequencers: 0, storages: 3, indexReplicas: 2, bootWaitMs: 3000, globalCutIntervalUs: cut, localCutIntervalUs: cut },
+      stateDir: join(dir, 'state'),
+      nodes: Object.fromEntries([...(useZk ? [] : ['zk']), ...ids].map((id, i) => [id, { address: `127.0.0.1:${ports[i]}` }])),
+      zookeeper: useZk ? { mode: 'local', clientPort: ports[ids.length + 1], tickTimeMs: 200 } : { mode: 'none' },
+      driversOnUp: false,
+      startTimeoutMs: 60_000,
+    },
+    'bench',
+    dir,
+  );
+  const client = new RealClient({ cluster: plan.cluster, id: 'bench', addressOf: (id) => plan.addresses.get(id) ?? null, nodes: plan.instance.nodes });
+  try {
+    await clusterUp(plan);
+    const data = 'x'.repeat(48);
+    const begin = async (inv: string, engine: string) => {
+      // The engines answer once view 0 exists: retry begin until then.
+      for (let i = 0; ; i++) {
+        const r = (await client.call(engine, { op: 'begin', inv, book: 0, parent: null }, 5000).catch(() => null)) as { code: string } | null;
+        if (r?.code === 'OK') return;
+        if (i > 100) throw new Error(`engine ${engine} did not accept an invocation`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    const append = async (engine: string, inv: string, tag: bigint): Promise<number> => {
+      const t0 = performance.now();
+      const r = (await client.call(engine, { op: 'append', inv, tags: [tag], data }, 10_000)) as { code: string };
+      if (r.code !== 'APPEND_OK') throw new Error(`append answered ${r.code}`);
+      return (performance.now() - t0) * 1000;
+    };
+    await begin('lat', 'eng0');
+    const warm = Math.min(200, o.appends);
+    const xs: number[] = [];
+    for (let i = 0; i < warm + o.appends; i++) {
+      const us = await append('eng0', 'lat', 1n);
+      if (i >= warm) xs.push(us);
+    }
+    const invs = Array.from({ length: o.concurrency }, (_, i) => ({ inv: `tp${i}`, engine: i % 2 === 0 ? 'eng0' : 'eng1' }));
+    for (const x of invs) await begin(x.inv, x.engine);
+    let done = 0;
+    const until = performance.now() + o.throughputMs;
+    const t0 = performance.now();
+    await Promise.all(
+      invs.map(async (x, i) => {
+        while (performance.now() < until) {
+          await append(x.engine, x.inv, BigInt(2 + (i % 8)));
+          done++;
+        }
+      }),
+    );
+    const ms = performance.now() - t0;
+    return { latency: percentiles(xs), appendsPerSec: Math.round((done / ms) * 1000), concurrency: o.concurrency, coordination: useZk ? 'zookeeper' : 'machine' };
+  } finally {
+    client.close();
+    await clusterDown(plan, 3000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

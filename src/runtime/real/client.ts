@@ -8,7 +8,7 @@
 import type { NodeId } from '../../core/contract.ts';
 import type { NodeSpec } from '../../core/system.ts';
 import { wallUs } from './clock.ts';
-import { type Addr, type ConnLimits, DEFAULT_LIMITS, OutLink } from './conn.ts';
+import { type Addr, type ConnLimits, DEFAULT_LIMITS, OutLink, STATE_MAX_BYTES_DEFAULT } from './conn.ts';
 import { FrameError } from './frame.ts';
 import type { HistorySink } from './history.ts';
 import { decodePayload, encodeEnvelope, type NodeStatus, parseServerFrame, WIRE_VERSION } from './wire.ts';
@@ -26,6 +26,8 @@ export interface ClientOptions {
   readonly onReply?: (from: NodeId, reqId: string, body: unknown) => void;
   /** Requests awaiting a reply, at most (default 100,000). */
   readonly outstandingMax?: number;
+  /** Accept `stateRep` frames up to `limits.stateMaxBytes` (for `state`). */
+  readonly acceptStates?: boolean;
 }
 
 interface Waiting {
@@ -53,6 +55,7 @@ export class RealClient {
   private readonly links = new Map<NodeId, OutLink>();
   private readonly outstanding = new Map<string, Waiting>();
   private readonly statusWaits = new Map<number, { resolve: (s: NodeStatus) => void; timer: NodeJS.Timeout }>();
+  private readonly stateWaits = new Map<number, { resolve: (s: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly specs = new Map<NodeId, NodeSpec>();
   private readonly limits: ConnLimits;
   private seq = 0;
@@ -70,7 +73,7 @@ export class RealClient {
       l = new OutLink({
         hello: { t: 'hello', v: WIRE_VERSION, cluster: this.o.cluster, kind: 'client', from: this.o.id, to },
         address: () => this.o.addressOf(to),
-        limits: this.limits,
+        limits: this.o.acceptStates ? { ...this.limits, maxFrameBytes: this.limits.stateMaxBytes ?? STATE_MAX_BYTES_DEFAULT } : this.limits,
         onFrame: (p) => this.onFrame(to, p),
         onClose: (why) => this.failCalls(to, why),
       });
@@ -95,6 +98,16 @@ export class RealClient {
 
   private onFrame(from: NodeId, payload: Buffer): void {
     const f = parseServerFrame(decodePayload(payload));
+    if (f.t === 'stateRep') {
+      const w = this.stateWaits.get(f.id);
+      if (w) {
+        this.stateWaits.delete(f.id);
+        clearTimeout(w.timer);
+        if (f.error !== null) w.reject(new Error(f.error));
+        else w.resolve(f.state);
+      }
+      return;
+    }
     if (f.t === 'statusRep') {
       const w = this.statusWaits.get(f.id);
       if (w) {
@@ -167,6 +180,28 @@ export class RealClient {
     });
   }
 
+  /**
+   * Asks a node for its machine's whole state. The answer may be far larger than an ordinary
+   * frame: only clients built with `acceptStates` (whose links accept frames up to
+   * `limits.stateMaxBytes`) may ask.
+   */
+  state(to: NodeId, timeoutMs = 10_000): Promise<unknown> {
+    if (!this.o.acceptStates) return Promise.reject(new Error('this client does not accept states (acceptStates)'));
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.stateWaits.delete(id);
+        reject(new ClientTimeout(`state of ${to}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.stateWaits.set(id, { resolve, reject, timer });
+      if (!this.link(to).send(encodeEnvelope({ t: 'state', id }, this.limits.maxFrameBytes))) {
+        clearTimeout(timer);
+        this.stateWaits.delete(id);
+        reject(new ClientTimeout(`state of ${to}: unreachable`));
+      }
+    });
+  }
+
   get pending(): number {
     return this.outstanding.size;
   }
@@ -182,5 +217,10 @@ export class RealClient {
     this.outstanding.clear();
     for (const [, w] of this.statusWaits) clearTimeout(w.timer);
     this.statusWaits.clear();
+    for (const [, w] of this.stateWaits) {
+      clearTimeout(w.timer);
+      w.reject(new Error('client closed'));
+    }
+    this.stateWaits.clear();
   }
 }

@@ -18,7 +18,18 @@
  * nodes:
  *   r2: { address: 10.0.0.12:7400, listen: 0.0.0.0:7400 }
  * zookeeper: { mode: local, clientPort: 2181 }   # or { mode: external, connect: "zk1:2181,zk2:2181" }
+ * store: { backend: postgres, connect: "postgresql://hm@127.0.0.1:5432/halfmoon" }   # default: machine
+ * driversOnUp: false          # `cluster run` drives the workload (default: up starts the drivers)
  * ```
+ *
+ * Coordination. A system with a coordination node (role `coord`, the protocol of
+ * src/boki/coord-api.ts) runs it on a real ZooKeeper: `zookeeper` defaults to a local one
+ * (`mode: local`, started by `cluster up`), `mode: external` names an existing ensemble, and
+ * `mode: none` runs the coordination machine as a node process of its own instead (no Java).
+ *
+ * The external store (role `store`) is the project's store machine in its own durable process by
+ * default (`backend: machine`), or a process serving the same protocol from PostgreSQL
+ * (`backend: postgres`, src/runtime/real/pgstore.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -28,7 +39,7 @@ import { InputError } from '../../core/assert.ts';
 import type { NodeId } from '../../core/contract.ts';
 import type { SystemInstance } from '../../core/system.ts';
 import { buildInstance } from '../../../sim/run.ts';
-import { parseScenario, type Scenario } from '../../../sim/scenario.ts';
+import { loadScenario, parseScenario, type Scenario } from '../../../sim/scenario.ts';
 import type { Addr } from './conn.ts';
 import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
 
@@ -62,14 +73,30 @@ const ZooKeeperSchema = z.discriminatedUnion('mode', [
       sessionTimeoutMs: z.number().int().min(1000).max(600_000).default(10_000),
     })
     .strict(),
+  z.object({ mode: z.literal('none') }).strict(),
+]);
+
+const StoreSchema = z.discriminatedUnion('backend', [
+  z.object({ backend: z.literal('machine') }).strict(),
+  z
+    .object({
+      backend: z.literal('postgres'),
+      /** A PostgreSQL connection URI (postgresql://user@host:port/db). */
+      connect: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected postgresql://user@host:port/database'),
+      /** The table holding the rows (created when missing). */
+      table: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('halfmoon_rows'),
+      /** Connections to the database (requests on different rows run in parallel). */
+      poolSize: z.number().int().min(1).max(64).default(4),
+    })
+    .strict(),
 ]);
 
 export const ClusterConfigSchema = z
   .object({
     /** The cluster's name in handshakes (default: the system's name). */
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
-    system: z.string().min(1),
-    variant: z.string().nullable().default(null),
+    system: z.string().min(1).optional(),
+    variant: z.string().nullable().optional(),
     params: z.record(z.string(), jsonValue).default({}),
     stateDir: z.string().min(1).default('.halfmoon/cluster'),
     host: z.string().min(1).default('127.0.0.1'),
@@ -89,20 +116,33 @@ export const ClusterConfigSchema = z
       .object({
         maxFrameBytes: z.number().int().min(1024).max(FRAME_MAX_BYTES_LIMIT).default(4 * 1024 * 1024),
         queueBytesMax: z.number().int().min(1024).max(FRAME_MAX_BYTES_LIMIT).default(16 * 1024 * 1024),
+        stateMaxBytes: z.number().int().min(1024).max(FRAME_MAX_BYTES_LIMIT).default(256 * 1024 * 1024),
       })
       .strict()
-      .default({ maxFrameBytes: 4 * 1024 * 1024, queueBytesMax: 16 * 1024 * 1024 }),
+      .default({ maxFrameBytes: 4 * 1024 * 1024, queueBytesMax: 16 * 1024 * 1024, stateMaxBytes: 256 * 1024 * 1024 }),
     /** How long `cluster up` waits for each node to answer its status as running. */
     startTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     zookeeper: ZooKeeperSchema.optional(),
+    store: StoreSchema.default({ backend: 'machine' }),
+    /** Whether `cluster up` starts the workload drivers (false: `cluster run` drives the workload). */
+    driversOnUp: z.boolean().default(true),
+    /** The scenario whose system, variant and parameters the cluster runs (config params override). */
+    scenario: z.string().min(1).optional(),
   })
   .strict();
 
 export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
 
 /** A validated config resolved against its system: everything a command or a node process needs. */
+/** A config with its scenario folded in: system, variant and params always present. */
+export type ResolvedConfig = Omit<ClusterConfig, 'system' | 'variant' | 'scenario' | 'zookeeper'> & {
+  readonly system: string;
+  readonly variant: string | null;
+  readonly zookeeper: Exclude<ClusterConfig['zookeeper'], undefined> | null;
+};
+
 export interface ClusterPlan {
-  readonly config: ClusterConfig;
+  readonly config: ResolvedConfig;
   /** Where the config came from ('(defaults)' when none was given). */
   readonly source: string;
   readonly cluster: string;
@@ -113,6 +153,10 @@ export interface ClusterPlan {
   readonly addresses: ReadonlyMap<NodeId, Addr>;
   /** Where each listening node binds. */
   readonly listens: ReadonlyMap<NodeId, Addr>;
+  /** The coordination node when a real ZooKeeper serves it (no process of its own), else null. */
+  readonly coordination: NodeId | null;
+  /** The nodes `cluster up` starts as processes, in start order (drivers last). */
+  readonly processes: readonly NodeId[];
 }
 
 function where(source: string, path: readonly PropertyKey[]): string {
@@ -133,7 +177,7 @@ export function planCluster(raw: unknown, source: string, baseDir: string): Clus
     const issue = r.error.issues[0]!;
     throw new InputError(`${where(source, issue.path)}: ${issue.message}`);
   }
-  const config = r.data;
+  const config = resolveConfig(r.data, source, baseDir);
   const scenario = parseScenario({ name: 'cluster', description: `cluster from ${source}`, system: config.system, variant: config.variant, params: config.params }, source);
   let instance: SystemInstance;
   try {
@@ -150,12 +194,16 @@ export function planCluster(raw: unknown, source: string, baseDir: string): Clus
     if (!ids.has(id)) throw new InputError(`${source}: nodes.${id}: no such node in system '${config.system}' (nodes: ${[...ids].join(', ')})`);
     if (instance.nodes.find((n) => n.id === id)!.driver) throw new InputError(`${source}: nodes.${id}: a workload driver does not listen; give it no address`);
   }
+  const coordNode = instance.nodes.find((n) => n.role === 'coord')?.id ?? null;
+  const zookeeper = config.zookeeper ?? (coordNode !== null ? LOCAL_ZK_DEFAULT : null);
+  const coordination = coordNode !== null && zookeeper !== null && zookeeper.mode !== 'none' ? coordNode : null;
+  if (coordination !== null && config.nodes[coordination]) throw new InputError(`${source}: nodes.${coordination}: ZooKeeper serves the coordination node; give it no address (or set zookeeper.mode: none)`);
   const addresses = new Map<NodeId, Addr>();
   const listens = new Map<NodeId, Addr>();
   let i = 0;
   const seen = new Map<string, NodeId>();
   for (const n of instance.nodes) {
-    if (n.driver) continue;
+    if (n.driver || n.id === coordination) continue;
     const o = config.nodes[n.id] ?? {};
     const port = config.basePort + i++;
     if (!o.address && port > 65535) throw new InputError(`${source}: basePort: ${config.basePort} leaves no port for node ${n.id}`);
@@ -168,7 +216,36 @@ export function planCluster(raw: unknown, source: string, baseDir: string): Clus
     listens.set(n.id, listen);
   }
   const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(baseDir, config.stateDir);
-  return { config, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens };
+  const processes = [...instance.nodes.filter((n) => !n.driver && n.id !== coordination), ...(config.driversOnUp ? instance.nodes.filter((n) => n.driver) : [])].map((n) => n.id);
+  if (config.store.backend === 'postgres' && !instance.nodes.some((n) => n.role === 'store')) throw new InputError(`${source}: store.backend: system '${config.system}' has no store node`);
+  return { config: { ...config, zookeeper }, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens, coordination, processes };
+}
+
+const LOCAL_ZK_DEFAULT = { mode: 'local', clientPort: 2181, host: '127.0.0.1', tickTimeMs: 500, sessionTimeoutMs: 10_000 } as const;
+
+/** Folds the config's scenario (if any) into system, variant and params; config params win. */
+function resolveConfig(c: ClusterConfig, source: string, baseDir: string): Omit<ResolvedConfig, 'zookeeper'> & { zookeeper: ClusterConfig['zookeeper'] | null } {
+  let system = c.system;
+  let variant = c.variant;
+  let params = c.params;
+  if (c.scenario !== undefined) {
+    const file = resolve(baseDir, c.scenario);
+    let sc: Scenario;
+    try {
+      sc = loadScenario(existsSync(file) ? file : c.scenario);
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${source}: scenario: ${e.message}`);
+      throw e;
+    }
+    if (system !== undefined && system !== sc.system) throw new InputError(`${source}: system: '${system}', but scenario ${sc.name} runs '${sc.system}'`);
+    system = sc.system;
+    variant = variant === undefined ? sc.variant : variant;
+    params = { ...sc.params, ...c.params };
+  }
+  if (system === undefined) throw new InputError(`${source}: system: required (or name a scenario)`);
+  const { scenario: _scenario, ...rest } = c;
+  void _scenario;
+  return { ...rest, system, variant: variant ?? null, params, zookeeper: c.zookeeper ?? null };
 }
 
 /** Reads a config file (YAML or JSON), or the defaults (the register system on loopback) when null. */

@@ -19,7 +19,9 @@ import { stringifyWire } from '../../core/json.ts';
 import { RealClient } from './client.ts';
 import { wallUs } from './clock.ts';
 import { type ClusterPlan, parseAddr } from './cluster-config.ts';
-import { fourLetter, startLocalZooKeeper, stopPid } from './zk/server.ts';
+import { fourLetter, startLocalZooKeeper, stopPid, zkUnavailable } from './zk/server.ts';
+import { ZkClient } from './zk/client.ts';
+import { sequenceOf, ZK_SETUP_PATHS, ZK_VIEWS } from '../../boki/coord-api.ts';
 import { readHistories } from './history.ts';
 import { pidAlive } from './store.ts';
 import { clientResults, type RealRunResult } from './local.ts';
@@ -72,9 +74,12 @@ export function isOurs(plan: ClusterPlan, id: NodeId, pid: number): boolean {
 }
 
 function selected(plan: ClusterPlan, only: readonly NodeId[] | null): NodeId[] {
-  const ids = plan.instance.nodes.map((n) => n.id);
+  const ids = plan.instance.nodes.map((n) => n.id).filter((id) => id !== plan.coordination);
   if (only === null) return ids;
-  for (const id of only) if (!ids.includes(id)) throw new InputError(`--nodes: no node '${id}' (nodes: ${ids.join(', ')})`);
+  for (const id of only) {
+    if (id === plan.coordination) throw new InputError(`node '${id}' is served by ZooKeeper, not by a process of this cluster`);
+    if (!ids.includes(id)) throw new InputError(`--nodes: no node '${id}' (nodes: ${ids.join(', ')})`);
+  }
   return ids.filter((id) => only.includes(id));
 }
 
@@ -85,7 +90,8 @@ function client(plan: ClusterPlan, id = `halfmoon-cli-${process.pid}`): RealClie
 /** Writes the resolved config the node processes read (absolute paths, so cwd does not matter). */
 function writePlan(plan: ClusterPlan): void {
   mkdirSync(plan.stateDir, { recursive: true });
-  const config = { ...plan.config, stateDir: plan.stateDir };
+  const { zookeeper, ...rest } = plan.config;
+  const config = { ...rest, ...(zookeeper ? { zookeeper } : {}), stateDir: plan.stateDir };
   writeFileSync(planFile(plan), JSON.stringify({ source: plan.source, baseDir: plan.stateDir, config }, null, 2) + '\n');
 }
 
@@ -156,7 +162,8 @@ export interface UpResult {
 export async function clusterUp(plan: ClusterPlan, only: readonly NodeId[] | null = null, log: (s: string) => void = () => undefined): Promise<UpResult> {
   writePlan(plan);
   await zooKeeperUp(plan, log);
-  const ids = selected(plan, only);
+  await zooKeeperSetup(plan);
+  const ids = selected(plan, only).filter((id) => plan.processes.includes(id));
   const started: NodeId[] = [];
   const already: NodeId[] = [];
   const c = client(plan);
@@ -188,12 +195,12 @@ export async function clusterStatus(plan: ClusterPlan, timeoutMs = 1000): Promis
   const c = client(plan);
   try {
     return await Promise.all(
-      plan.instance.nodes.map(async (n): Promise<NodeInfo> => {
+      plan.instance.nodes.filter((n) => n.id !== plan.coordination).map(async (n): Promise<NodeInfo> => {
         const pid = readPid(plan, n.id);
         const alive = pid !== null && isOurs(plan, n.id, pid);
         const a = plan.addresses.get(n.id);
         let status: NodeInfo['status'];
-        if (n.driver) status = alive ? driverPseudoStatus(n.id, n.role, pid!) : { error: 'not running' };
+        if (n.driver) status = alive ? driverPseudoStatus(n.id, n.role, pid!) : { error: plan.config.driversOnUp ? 'not running' : 'runs inside `cluster run`' };
         else {
           try {
             status = await c.status(n.id, timeoutMs);
@@ -236,6 +243,24 @@ export async function killNode(plan: ClusterPlan, id: NodeId): Promise<void> {
   recordFault(plan, { kind: 'fault', t: wallUs(), fault: { kind: 'crash', nodes: [id], detail: { signal: 'SIGKILL' } } });
 }
 
+/** SIGSTOP one node (a pause: its sockets stay open, nothing runs, its ZooKeeper session lapses). */
+export async function pauseNode(plan: ClusterPlan, id: NodeId): Promise<void> {
+  selected(plan, [id]);
+  const pid = readPid(plan, id);
+  if (pid === null || !isOurs(plan, id, pid)) throw new InputError(`node ${id} is not running`);
+  process.kill(pid, 'SIGSTOP');
+  recordFault(plan, { kind: 'fault', t: wallUs(), fault: { kind: 'pause', nodes: [id], detail: { signal: 'SIGSTOP' } } });
+}
+
+/** SIGCONT a paused node. */
+export async function resumeNode(plan: ClusterPlan, id: NodeId): Promise<void> {
+  selected(plan, [id]);
+  const pid = readPid(plan, id);
+  if (pid === null || !isOurs(plan, id, pid)) throw new InputError(`node ${id} is not running`);
+  process.kill(pid, 'SIGCONT');
+  recordFault(plan, { kind: 'fault', t: wallUs(), fault: { kind: 'resume', nodes: [id] } });
+}
+
 /** Starts a stopped or killed node again on its store (it recovers and feeds `restart`). */
 export async function restartNode(plan: ClusterPlan, id: NodeId): Promise<NodeStatus> {
   selected(plan, [id]);
@@ -261,8 +286,41 @@ const zkDir = (plan: ClusterPlan) => join(plan.stateDir, 'zookeeper');
 /** The ZooKeeper connect string nodes use, or null when the config names no ZooKeeper. */
 export function zooKeeperConnect(plan: ClusterPlan): string | null {
   const z = plan.config.zookeeper;
-  if (!z) return null;
+  if (!z || z.mode === 'none') return null;
   return z.mode === 'external' ? z.connect : `${z.host}:${z.clientPort}`;
+}
+
+/**
+ * Creates the persistent paths the coordination protocol expects before nodes boot (the Boki
+ * artifact's zk_setup.sh): idempotent, so every `cluster up` of a multi-host cluster may run it.
+ */
+async function zooKeeperSetup(plan: ClusterPlan): Promise<void> {
+  const connect = zooKeeperConnect(plan);
+  if (plan.coordination === null || connect === null) return;
+  const zk = await ZkClient.connect(connect, { connectTimeoutMs: plan.config.startTimeoutMs });
+  try {
+    for (const p of ZK_SETUP_PATHS) await zk.mkdirp(p);
+  } finally {
+    await zk.close();
+  }
+}
+
+/** The newest view in ZooKeeper's view log (/boki/view): its id and members, or null. */
+export async function coordinationView(plan: ClusterPlan, timeoutMs = 2000): Promise<Record<string, unknown> | null> {
+  const connect = zooKeeperConnect(plan);
+  if (plan.coordination === null || connect === null) return null;
+  const zk = await ZkClient.connect(connect, { connectTimeoutMs: timeoutMs, retries: 0 });
+  try {
+    const { children } = await zk.getChildren(ZK_VIEWS);
+    const news = children.filter((c) => c.startsWith('new-')).sort((a, b) => sequenceOf(a) - sequenceOf(b));
+    const records = children.length;
+    if (news.length === 0) return { viewId: null, records };
+    const { data } = await zk.getData(`${ZK_VIEWS}/${news[news.length - 1]}`);
+    const v = (data as { view?: { viewId?: number; sequencers?: unknown; engines?: unknown; storages?: unknown } } | null)?.view ?? {};
+    return { viewId: v.viewId ?? null, sequencers: v.sequencers ?? [], engines: v.engines ?? [], storages: v.storages ?? [], records };
+  } finally {
+    await zk.close();
+  }
 }
 
 function zkPid(plan: ClusterPlan): number | null {
@@ -280,6 +338,7 @@ function zkPid(plan: ClusterPlan): number | null {
 async function zooKeeperUp(plan: ClusterPlan, log: (s: string) => void): Promise<void> {
   const z = plan.config.zookeeper;
   if (!z || z.mode !== 'local' || zkPid(plan) !== null) return;
+  if (zkUnavailable() !== null) throw new InputError(`zookeeper: ${zkUnavailable()} (or set zookeeper.mode: none to run the coordination machine as a node)`);
   const zk = await startLocalZooKeeper({ dir: zkDir(plan), host: z.host, clientPort: z.clientPort, tickTimeMs: z.tickTimeMs, detached: true });
   log(`started ZooKeeper on ${zk.connect} (pid ${zk.pid})`);
 }

@@ -20,8 +20,14 @@ export interface ConnLimits {
   readonly maxFrameBytes: number;
   /** Bytes a congested or dialling connection may queue before it drops frames. */
   readonly queueBytesMax: number;
+  /**
+   * Largest answer to a `state` request (a node's whole state, for a real run's checks); only
+   * clients that ask for states accept frames this large. Default 256 MiB.
+   */
+  readonly stateMaxBytes?: number;
 }
 
+export const STATE_MAX_BYTES_DEFAULT = 256 * 1024 * 1024;
 export const DEFAULT_LIMITS: ConnLimits = { maxFrameBytes: 4 * 1024 * 1024, queueBytesMax: 16 * 1024 * 1024 };
 
 export interface Addr {

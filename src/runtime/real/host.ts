@@ -29,10 +29,12 @@ import { stringifyWire } from '../../core/json.ts';
 import type { HistoryEvent, Invariant, NodeSpec, WorldView } from '../../core/system.ts';
 import { RealClient } from './client.ts';
 import { RealCtx, wallUs } from './clock.ts';
-import { type Addr, type ConnLimits, DEFAULT_LIMITS, FramedSocket, OutLink } from './conn.ts';
+import { type Addr, type ConnLimits, DEFAULT_LIMITS, FramedSocket, OutLink, STATE_MAX_BYTES_DEFAULT } from './conn.ts';
 import { FrameError } from './frame.ts';
 import type { HistorySink } from './history.ts';
 import { type StoreOptions, WalStore } from './store.ts';
+import { CoordBridge } from './zk/bridge.ts';
+import type { ZkRequest, ZkResponse } from '../../boki/coord-api.ts';
 import { decodePayload, encodeEnvelope, type Hello, type NodeStatus, parseClientFrame, parseHello, parsePeerFrame, WIRE_VERSION } from './wire.ts';
 
 const OUTBOX_HIGH = 10_000;
@@ -67,6 +69,17 @@ export interface HostOptions {
   readonly storeOptions?: StoreOptions;
   /** For drivers: is the workload done? Reported in the node's status. */
   readonly done?: () => boolean;
+  /**
+   * The coordination service is a real ZooKeeper: messages to `node` go to an in-process bridge
+   * (zk/bridge.ts) over a session of this process, and its answers come back as messages from
+   * `node`. Without it, `node` is an ordinary peer (the coordination machine in its own process).
+   */
+  readonly coordination?: { readonly node: NodeId; readonly connect: string } | null;
+  /**
+   * Subtracted from the wall clock for `ctx.nowUs` (default 0: the epoch). A workload driver
+   * whose parameters are times since its start (durations, phases) runs with its start here.
+   */
+  readonly clockOriginUs?: number;
 }
 
 type Phase = 'created' | 'starting' | 'running' | 'halted' | 'stopped';
@@ -106,6 +119,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
   private steps = 0;
   private startedMs = 0;
   private fatalReason: string | null = null;
+  private bridge: CoordBridge | null = null;
   readonly violations: { invariant: string; message: string; t: number }[] = [];
   readonly counters: Record<string, number> = {
     msgsIn: 0,
@@ -183,6 +197,16 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
       this.bootedAs = 'start';
     }
     if (this.phase !== 'starting') return; // stopped while the store opened
+    const coord = this.o.coordination;
+    if (coord) {
+      const from = coord.node;
+      this.bridge = new CoordBridge({
+        connect: coord.connect,
+        // Asynchronously: an answer is a new input, never a step inside another step's effects.
+        deliver: (msg: ZkResponse) => queueMicrotask(() => this.step({ type: 'message', from, msg })),
+        log: this.log,
+      });
+    }
     this.phase = 'running';
     this.step(this.bootedAs === 'restart' ? { type: 'restart' } : { type: 'start' });
     // Connections accepted before the machine ran were held paused (pauseOnConnect).
@@ -218,6 +242,11 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
   }
 
   private async closeIo(): Promise<void> {
+    // Closing the ZooKeeper sessions deletes this node's ephemeral registration at once (a killed
+    // process loses it only when ZooKeeper expires the session).
+    const bridge = this.bridge;
+    this.bridge = null;
+    if (bridge) await bridge.close();
     for (const l of this.links.values()) l.close();
     this.links.clear();
     this.client?.close();
@@ -243,7 +272,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
       violations: this.violations.length,
       uv: process.versions.uv ?? '',
       ioUring: process.env.UV_USE_IO_URING ?? null,
-      counters: { ...this.counters, outbox: this.outbox.length - this.head },
+      counters: { ...this.counters, outbox: this.outbox.length - this.head, ...(this.bridge ? { zkSessions: this.bridge.counters.sessions, zkDropped: this.bridge.counters.dropped, zkExpired: this.bridge.counters.expired } : {}) },
     };
   }
 
@@ -253,7 +282,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
   private step(input: Input): void {
     if (this.phase !== 'running') return;
     const spec = this.o.spec;
-    this.ctx.nowUs = wallUs();
+    this.ctx.nowUs = wallUs() - (this.o.clockOriginUs ?? 0);
     let r;
     try {
       r = spec.machine.step(this.state, input, this.ctx);
@@ -417,6 +446,11 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
     switch (e.type) {
       case 'send': {
         if (!this.known.has(e.to)) return this.halt(`${this.id} sent to unknown node ${e.to}`);
+        if (this.bridge !== null && e.to === this.o.coordination!.node) {
+          this.counters.msgsOut!++;
+          this.bridge.handle(e.msg as ZkRequest);
+          return;
+        }
         let frame: Buffer;
         try {
           frame = encodeEnvelope({ t: 'msg', msg: e.msg }, this.limits.maxFrameBytes);
@@ -542,6 +576,10 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
       conn.write(encodeEnvelope({ t: 'statusRep', id: f.id, status: this.status() }, this.limits.maxFrameBytes));
       return;
     }
+    if (f.t === 'state') {
+      conn.write(this.stateFrame(f.id));
+      return;
+    }
     const why = this.o.spec.wire?.request?.(f.body) ?? null;
     if (why !== null) throw new FrameError('malformed', `request ${f.reqId}: ${why}`);
     this.counters.requestsIn!++;
@@ -549,6 +587,17 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
     this.replyTo.set(f.reqId, conn);
     if (this.replyTo.size > REPLY_ROUTES_MAX) this.replyTo.delete(this.replyTo.keys().next().value!);
     this.step({ type: 'client', reqId: f.reqId, body: f.body });
+  }
+
+  /** The machine's state as a `stateRep` frame, or the reason it cannot be sent. */
+  private stateFrame(id: number): Buffer {
+    const max = this.limits.stateMaxBytes ?? STATE_MAX_BYTES_DEFAULT;
+    if (this.state === undefined) return encodeEnvelope({ t: 'stateRep', id, state: undefined, error: `${this.id} has no state yet (${this.phase})` }, max);
+    try {
+      return encodeEnvelope({ t: 'stateRep', id, state: this.state, error: null }, max);
+    } catch (e) {
+      return encodeEnvelope({ t: 'stateRep', id, state: undefined, error: `${this.id}: ${(e as Error).message}` }, max);
+    }
   }
 
   /** Pauses every inbound socket while the outbox is long, resumes below the low mark. */

@@ -24,6 +24,16 @@ export interface LocalClusterOptions {
   readonly host?: string;
   readonly limits?: ConnLimits;
   readonly log?: (line: string) => void;
+  /**
+   * A real ZooKeeper serves the system's coordination node (role `coord`): its machine does not
+   * run, and every other node reaches ZooKeeper through its own bridge (zk/bridge.ts).
+   */
+  readonly zookeeper?: { readonly connect: string } | null;
+}
+
+/** The node that speaks the coordination protocol (src/boki/coord-api.ts), if the system has one. */
+export function coordinationNode(instance: SystemInstance): NodeId | null {
+  return instance.nodes.find((n) => n.role === 'coord')?.id ?? null;
 }
 
 export interface RealRunResult {
@@ -48,10 +58,11 @@ export class LocalCluster implements WorldView {
   static async start(o: LocalClusterOptions): Promise<LocalCluster> {
     const c = new LocalCluster(o);
     c.startUs = wallUs();
-    for (const spec of o.instance.nodes) c.hosts.set(spec.id, c.makeHost(spec.id));
+    const served = c.servedByZooKeeper();
+    for (const spec of o.instance.nodes) if (spec.id !== served) c.hosts.set(spec.id, c.makeHost(spec.id));
     try {
       for (const h of c.hosts.values()) await h.listen();
-      for (const spec of o.instance.nodes) if (!spec.driver) await c.hosts.get(spec.id)!.start();
+      for (const spec of o.instance.nodes) if (!spec.driver && spec.id !== served) await c.hosts.get(spec.id)!.start();
       for (const spec of o.instance.nodes) if (spec.driver) await c.hosts.get(spec.id)!.start();
     } catch (e) {
       await c.stop();
@@ -60,10 +71,17 @@ export class LocalCluster implements WorldView {
     return c;
   }
 
+  /** The coordination node when ZooKeeper serves it, else null. */
+  private servedByZooKeeper(): NodeId | null {
+    return this.o.zookeeper ? coordinationNode(this.o.instance) : null;
+  }
+
   private makeHost(id: NodeId): MachineHost {
     const spec = this.o.instance.nodes.find((n) => n.id === id)!;
     const driver = spec.driver ?? false;
+    const served = this.servedByZooKeeper();
     return new MachineHost({
+      coordination: served !== null && this.o.zookeeper ? { node: served, connect: this.o.zookeeper.connect } : null,
       cluster: this.o.cluster,
       spec,
       nodes: this.o.instance.nodes,

@@ -14,6 +14,8 @@ import type { HistoryEvent, WorldView } from '../../core/system.ts';
 import { planCluster } from './cluster-config.ts';
 import { JsonlHistory } from './history.ts';
 import { MachineHost } from './host.ts';
+import { zooKeeperConnect } from './cluster.ts';
+import { PgStoreNode } from './pg/node.ts';
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -28,6 +30,31 @@ async function main(planFile: string, id: NodeId): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const history = new JsonlHistory(join(dir, 'history.jsonl'));
   const driver = spec.driver ?? false;
+  const storeCfg = plan.config.store;
+  if (spec.role === 'store' && storeCfg.backend === 'postgres') {
+    // The store on PostgreSQL instead of the store machine: same protocol, same records.
+    const node = new PgStoreNode({
+      cluster: plan.cluster,
+      spec,
+      nodes: plan.instance.nodes,
+      listen: plan.listens.get(id)!,
+      addressOf: (to) => plan.addresses.get(to) ?? null,
+      history,
+      limits: plan.config.limits,
+      log,
+      postgres: { connect: storeCfg.connect, table: storeCfg.table, poolSize: storeCfg.poolSize },
+    });
+    const stopPg = async (sig: string) => {
+      log(`${id}: ${sig}, stopping`);
+      await node.stop();
+      await history.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stopPg('SIGTERM'));
+    process.on('SIGINT', () => void stopPg('SIGINT'));
+    await node.start();
+    return;
+  }
   // Invariants and `done` see this node only: every other node lives in another process.
   let host: MachineHost;
   let doneMarked = false;
@@ -58,6 +85,7 @@ async function main(planFile: string, id: NodeId): Promise<void> {
     log,
     invariants: plan.instance.invariants,
     view,
+    coordination: plan.coordination !== null ? { node: plan.coordination, connect: zooKeeperConnect(plan)! } : null,
     ...(driver && plan.instance.done ? { done: () => plan.instance.done!(view) } : {}),
     onStep: () => {
       if (!driver || doneMarked || !plan.instance.done || !plan.instance.done(view)) return;

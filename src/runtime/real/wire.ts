@@ -29,7 +29,11 @@ export type Hello = {
   readonly to: NodeId;
 };
 export type PeerFrame = { readonly t: 'msg'; readonly msg: unknown };
-export type ClientFrame = { readonly t: 'req'; readonly reqId: string; readonly body: unknown } | { readonly t: 'status'; readonly id: number };
+export type ClientFrame =
+  | { readonly t: 'req'; readonly reqId: string; readonly body: unknown }
+  | { readonly t: 'status'; readonly id: number }
+  /** The machine's current state (for a real run's final checks and its `done` poll). */
+  | { readonly t: 'state'; readonly id: number };
 export type NodeStatus = {
   readonly node: NodeId;
   readonly role: string;
@@ -48,7 +52,11 @@ export type NodeStatus = {
   readonly ioUring: string | null;
   readonly counters: Readonly<Record<string, number>>;
 };
-export type ServerFrame = { readonly t: 'rep'; readonly reqId: string; readonly body: unknown } | { readonly t: 'statusRep'; readonly id: number; readonly status: NodeStatus };
+export type ServerFrame =
+  | { readonly t: 'rep'; readonly reqId: string; readonly body: unknown }
+  | { readonly t: 'statusRep'; readonly id: number; readonly status: NodeStatus }
+  /** `state` is undefined when the node has none to give (`error` says why). */
+  | { readonly t: 'stateRep'; readonly id: number; readonly state: unknown; readonly error: string | null };
 
 export function isValidId(s: unknown): s is string {
   return typeof s === 'string' && ID_RE.test(s);
@@ -110,10 +118,11 @@ export function parseClientFrame(v: unknown): ClientFrame {
       if (!('body' in o)) malformed('req.body is missing');
       return { t: 'req', reqId: o.reqId, body: o.body };
     case 'status':
-      if (!Number.isSafeInteger(o.id)) malformed('status.id must be an integer');
-      return { t: 'status', id: o.id as number };
+    case 'state':
+      if (!Number.isSafeInteger(o.id)) malformed(`${o.t}.id must be an integer`);
+      return { t: o.t, id: o.id as number };
     default:
-      return malformed(`a client connection carries req and status frames, got ${JSON.stringify(String(o.t)).slice(0, 40)}`);
+      return malformed(`a client connection carries req, status and state frames, got ${JSON.stringify(String(o.t)).slice(0, 40)}`);
   }
 }
 
@@ -130,7 +139,11 @@ export function parseServerFrame(v: unknown): ServerFrame {
       if (!isValidId(s.node) || typeof s.role !== 'string' || typeof s.phase !== 'string') malformed('statusRep.status lacks node, role or phase');
       return { t: 'statusRep', id: o.id as number, status: s as unknown as NodeStatus };
     }
+    case 'stateRep':
+      if (!Number.isSafeInteger(o.id)) malformed('stateRep.id must be an integer');
+      if (o.error !== null && typeof o.error !== 'string') malformed('stateRep.error must be a string or null');
+      return { t: 'stateRep', id: o.id as number, state: o.state, error: o.error as string | null };
     default:
-      return malformed(`a server sends rep and statusRep frames, got ${JSON.stringify(String(o.t)).slice(0, 40)}`);
+      return malformed(`a server sends rep, statusRep and stateRep frames, got ${JSON.stringify(String(o.t)).slice(0, 40)}`);
   }
 }

@@ -35,7 +35,10 @@ export interface WatchEvent {
   readonly path: string;
 }
 
-/** A ZooKeeper error the protocol names (anything else is thrown as a plain Error). */
+/**
+ * A ZooKeeper error the protocol names (anything else is thrown as a plain Error, or as
+ * `ZkLost` when the outcome is unknown).
+ */
 export class ZkError extends Error {
   constructor(
     readonly code: Exclude<ZkErr, 'ok'>,
@@ -45,6 +48,24 @@ export class ZkError extends Error {
     this.name = 'ZkError';
   }
 }
+
+/**
+ * The request's outcome is unknown: the connection to ZooKeeper broke before its reply came
+ * (ConnectionLoss, OperationTimeout), or the session expired (`expired`). A create may or may not
+ * have happened, exactly as for a ZooKeeper client after a ConnectionLoss.
+ */
+export class ZkLost extends Error {
+  constructor(
+    readonly expired: boolean,
+    path: string,
+  ) {
+    super(`zookeeper ${expired ? 'session expired' : 'connection lost'} at ${path}`);
+    this.name = 'ZkLost';
+  }
+}
+
+/** ZooKeeper's own limit on one znode's data (jute.maxbuffer, 1 MiB, less headers). */
+export const ZK_DATA_MAX_BYTES = 1_000_000;
 
 const MODES: Record<CreateMode, number> = {
   persistent: zookeeper.CreateMode.PERSISTENT,
@@ -87,7 +108,9 @@ function stat(s: zookeeper.Stat): ZkStat {
 }
 
 function encode(data: unknown): Buffer {
-  return Buffer.from(stringifyWire(data), 'utf8');
+  const b = Buffer.from(stringifyWire(data), 'utf8');
+  if (b.length > ZK_DATA_MAX_BYTES) throw new ZkError('badArguments', `(data of ${b.length} bytes exceeds ${ZK_DATA_MAX_BYTES})`);
+  return b;
 }
 
 function decode(b: Buffer | null | undefined): unknown {
@@ -104,6 +127,8 @@ function fail(e: unknown, path: string): Error {
   if (typeof code === 'number') {
     const c = CODES.get(code);
     if (c) return new ZkError(c, path);
+    if (code === EX.SESSION_EXPIRED) return new ZkLost(true, path);
+    if (code === EX.CONNECTION_LOSS || code === EX.OPERATION_TIMEOUT) return new ZkLost(false, path);
   }
   return e instanceof Error ? e : new Error(String(e));
 }
@@ -111,22 +136,32 @@ function fail(e: unknown, path: string): Error {
 export interface ZkClientOptions {
   readonly sessionTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
+  /**
+   * How often the library retries an operation that failed with ConnectionLoss (default 3, with
+   * its own back-off of a second and more). A bridge that reports losses to its caller, who
+   * retries by itself, passes 0.
+   */
+  readonly retries?: number;
 }
 
 export class ZkClient {
   private expiredFlag = false;
+  private connectedFlag = true;
   private readonly expiryHandlers: (() => void)[] = [];
 
   private constructor(private readonly c: zookeeper.Client) {
     c.on('expired', () => {
       this.expiredFlag = true;
+      this.connectedFlag = false;
       for (const h of this.expiryHandlers) h();
     });
+    c.on('disconnected', () => (this.connectedFlag = false));
+    c.on('connected', () => (this.connectedFlag = true));
   }
 
   /** Connects and resolves once the session is established. */
   static connect(connectString: string, o: ZkClientOptions = {}): Promise<ZkClient> {
-    const c = zookeeper.createClient(connectString, { sessionTimeout: o.sessionTimeoutMs ?? 10_000, spinDelay: 200, retries: 3 });
+    const c = zookeeper.createClient(connectString, { sessionTimeout: o.sessionTimeoutMs ?? 10_000, spinDelay: 200, retries: o.retries ?? 3 });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         c.close();
@@ -147,6 +182,11 @@ export class ZkClient {
 
   get expired(): boolean {
     return this.expiredFlag;
+  }
+
+  /** Connected to a server now (false while the library reconnects, and after expiry). */
+  get connected(): boolean {
+    return this.connectedFlag && !this.expiredFlag;
   }
 
   onExpired(h: () => void): void {

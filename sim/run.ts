@@ -3,7 +3,7 @@
  * the glue shared by the CLI, sweeps, worker threads, replay and tests.
  */
 import { InputError } from '../src/core/assert.ts';
-import type { SystemDef, SystemInstance } from '../src/core/system.ts';
+import type { FinishedRun, SystemDef, SystemInstance } from '../src/core/system.ts';
 import { SYSTEMS } from '../src/systems/index.ts';
 import type { DecisionLog, MismatchPolicy } from './decisions.ts';
 import { checkSeed } from './rng.ts';
@@ -24,6 +24,11 @@ export interface RunRequest {
   readonly replay?: DecisionLog;
   readonly onMismatch?: MismatchPolicy;
   readonly checks?: boolean;
+  /**
+   * A further analysis of the finished run (its history and final states, after the checkers),
+   * given the system's report; its result becomes the report's `analysis` field.
+   */
+  readonly analyze?: (run: FinishedRun, report: Readonly<Record<string, unknown>>) => unknown;
 }
 
 export function systemOf(s: Scenario): SystemDef<Record<string, unknown>> {
@@ -81,7 +86,17 @@ export function replayCommand(s: Scenario, seed: number, sets: readonly (readonl
 export function runOnce(req: RunRequest): RunResult {
   checkSeed(req.seed);
   const scenario = resolveScenario(req);
-  const instance = buildInstance(scenario);
+  const built = buildInstance(scenario);
+  const analyze = req.analyze;
+  const instance: SystemInstance = analyze
+    ? {
+        ...built,
+        report: (run) => {
+          const base = built.report ? built.report(run) : {};
+          return { ...base, analysis: analyze(run, base) };
+        },
+      }
+    : built;
   const trace = req.traceSink ?? (req.tracePath ? new FileTraceSink(req.tracePath) : null);
   const sim = new Simulator({
     scenario,

@@ -7,3 +7,9 @@ import { performance } from 'node:perf_hooks';
 export function wallNowMs(): number {
   return performance.now(); // nondeterminism-ok: run timing and the wall-time limit only
 }
+
+/** CPU time this process has used (user + system), ms: what a run costs on one core, whatever the load. */
+export function cpuNowMs(): number {
+  const u = process.cpuUsage(); // nondeterminism-ok: cost reporting only
+  return (u.user + u.system) / 1000;
+}

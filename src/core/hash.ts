@@ -7,6 +7,10 @@
  * states that are equal as data hash equally whatever order they were built in. Numbers hash by
  * their float64 bits (so -0 and 0 differ, and NaN is one value), bigints by their 64-bit words,
  * with a type tag before every value so that 1, 1n and "1" differ.
+ *
+ * `hashValue` can also hash a value as if some strings were replaced by others (a renaming), which
+ * is how the explorer fingerprints a state under a permutation of interchangeable node ids without
+ * building the permuted copy.
  */
 
 const C1 = 0xcc9e2d51;
@@ -106,8 +110,11 @@ export function strHash32(s: string): number {
 
 const MAX_DEPTH = 64;
 
-/** Feeds the canonical form of a plain-data value into `h`. */
-export function hashValue(h: Hash64, v: unknown, depth = 0): void {
+/**
+ * Feeds the canonical form of a plain-data value into `h`. With `rename`, every string (values,
+ * object keys, Map keys) found in it is hashed as its image, as if the value had been rewritten.
+ */
+export function hashValue(h: Hash64, v: unknown, depth = 0, rename: ReadonlyMap<string, string> | null = null): void {
   if (depth > MAX_DEPTH) throw new Error('hashValue: value nested deeper than 64 levels (a cycle?)');
   switch (typeof v) {
     case 'undefined':
@@ -123,7 +130,7 @@ export function hashValue(h: Hash64, v: unknown, depth = 0): void {
       h.u32(14).big(v);
       return;
     case 'string':
-      h.u32(15).str(v);
+      h.u32(15).str(rename === null ? v : (rename.get(v) ?? v));
       return;
     case 'object': {
       if (v === null) {
@@ -132,7 +139,7 @@ export function hashValue(h: Hash64, v: unknown, depth = 0): void {
       }
       if (Array.isArray(v)) {
         h.u32(17).u32(v.length);
-        for (const x of v) hashValue(h, x, depth + 1);
+        for (const x of v) hashValue(h, x, depth + 1, rename);
         return;
       }
       if (v instanceof Map) {
@@ -141,8 +148,8 @@ export function hashValue(h: Hash64, v: unknown, depth = 0): void {
           h,
           [...v].map(([k, x]) => {
             const e = new Hash64();
-            hashValue(e, k, depth + 1);
-            hashValue(e, x, depth + 1);
+            hashValue(e, k, depth + 1, rename);
+            hashValue(e, x, depth + 1, rename);
             return e.finish();
           }),
         );
@@ -154,7 +161,7 @@ export function hashValue(h: Hash64, v: unknown, depth = 0): void {
           h,
           [...v].map((x) => {
             const e = new Hash64();
-            hashValue(e, x, depth + 1);
+            hashValue(e, x, depth + 1, rename);
             return e.finish();
           }),
         );
@@ -166,12 +173,21 @@ export function hashValue(h: Hash64, v: unknown, depth = 0): void {
         for (let i = 0; i < bytes.length; i++) h.u32(bytes[i]!);
         return;
       }
-      const keys = Object.keys(v).sort();
+      const keys = Object.keys(v);
       h.u32(21).u32(keys.length);
-      for (const k of keys) {
-        const x = (v as Record<string, unknown>)[k];
-        h.str(k);
-        hashValue(h, x, depth + 1);
+      if (rename === null) {
+        keys.sort();
+        for (const k of keys) {
+          h.str(k);
+          hashValue(h, (v as Record<string, unknown>)[k], depth + 1, null);
+        }
+        return;
+      }
+      // Renamed keys sort differently: order by the image, hash the original's value.
+      const images = keys.map((k) => [rename.get(k) ?? k, k] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      for (const [image, k] of images) {
+        h.str(image);
+        hashValue(h, (v as Record<string, unknown>)[k], depth + 1, rename);
       }
       return;
     }

@@ -156,5 +156,10 @@ export interface SystemDef<P = Record<string, unknown>> {
   readonly variants: readonly VariantDef[];
   /** Validates parameters; throws InputError naming the field. */
   validate?(params: P): void;
+  /**
+   * Integer workload parameters (sizes, counts) the shrinker may lower while a failure persists.
+   * Never list bounds or timeouts: lowering those changes what is being checked.
+   */
+  readonly shrinkable?: readonly (keyof P & string)[];
   build(params: P, variant: string | null): SystemInstance;
 }

@@ -68,6 +68,8 @@ export interface RecoveryIo {
   rearm(): void;
   /** Answers a drain query: how many async invocations of these modes are unfinished. */
   answerDrain(reqId: string, pending: number): void;
+  /** Records a round's start, and its end (clean: it found nothing new and nothing outstanding). */
+  round(stage: 'start' | 'end', clean: boolean): void;
 }
 
 /**
@@ -86,6 +88,7 @@ export function recoveryTick(r: RecoveryState, nowUs: number, intentTag: bigint,
 }
 
 function startRound(r: RecoveryState, nowUs: number, intentTag: bigint, io: RecoveryIo, full: boolean): void {
+  io.round('start', false);
   r.phase = 'scan';
   r.startedUs = nowUs;
   r.sawNew = false;
@@ -156,8 +159,10 @@ function nextCheck(r: RecoveryState, tags: TagScheme, io: RecoveryIo, afterUs: n
   const id = r.queue[0];
   if (id === undefined) {
     r.phase = 'idle';
-    r.quietRounds = !r.sawNew && r.entries.size === 0 ? r.quietRounds + 1 : 0;
+    const clean = !r.sawNew && r.entries.size === 0;
+    r.quietRounds = clean ? r.quietRounds + 1 : 0;
     r.rounds++;
+    io.round('end', clean);
     if (r.full) {
       // Only waiters that were queued before this round began are answered by it.
       const waiters = r.drainWaiters;

@@ -18,8 +18,8 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine, NodeId } from '../core/contract.ts';
-import { cancelTimer, record, reply, request, send, setTimer } from '../core/contract.ts';
-import type { LogReply, LogRequest } from '../boki/api.ts';
+import { cancelTimer, persist, record, reply, request, send, setTimer } from '../core/contract.ts';
+import { type LogReply, type LogRequest, payloadBytes } from '../boki/api.ts';
 import { type FunctionRegistry, runFunction, type UserOp } from './program.ts';
 import { rulesFor } from './protocols.ts';
 import { decodeRecord, type Envelope, intentTag, type Json, type Mode, rowKeyOf, type StepRecord, type TagScheme } from './records.ts';
@@ -43,6 +43,14 @@ export interface RuntimeConfig {
   readonly recovery: RecoveryConfig;
   /** A store request unanswered this long is sent again. */
   readonly storeTimeoutUs: number;
+  /**
+   * The function-to-engine IPC round trip charged to every data-path log call (append,
+   * conditional append, overwrite, reads), in µs; 0 (the default) makes calls free. The runtime
+   * is composed onto its engine, so without it a log read answered from the local index costs
+   * nothing, while the prototype pays an IPC hop each way (the Boki log's own calibration, in
+   * scenarios/log-smoke.yaml, charges 50 µs each way).
+   */
+  readonly ipcUs?: number;
 }
 
 export interface WfRequest {
@@ -120,8 +128,14 @@ export type RuntimeEvent =
       readonly rec: RecSummary | null;
       readonly stage: Stage;
       readonly opKind: UserOp['kind'] | null;
+      /** Payload bytes the call wrote (append, condAppend, overwrite; 0 for reads), for storage accounting. */
+      readonly bytes: number;
+      /** How long the call took, on this node's clock: the log's service time as the function saw it. */
+      readonly waitUs: number;
     }
-  | { readonly ev: 'storeOp'; readonly exec: string; readonly requestId: string; readonly path: string; readonly op: string; readonly stage: Stage };
+  | { readonly ev: 'storeOp'; readonly exec: string; readonly requestId: string; readonly path: string; readonly op: string; readonly stage: Stage }
+  /** A recovery round began, or ended (clean: nothing new, nothing outstanding). */
+  | { readonly ev: 'recoveryRound'; readonly stage: 'start' | 'end'; readonly clean: boolean };
 
 export type RuntimeMsg = StoreMsg;
 
@@ -211,13 +225,19 @@ interface ReconcileJob {
 
 export interface RuntimeState {
   readonly cfg: RuntimeConfig;
-  /** Per incarnation, so answers to a previous incarnation's requests are never mistaken. */
+  /**
+   * The node's incarnation: a counter kept on disk and bumped (synced) at every boot, so execution
+   * keys, invocation ids and store request ids never repeat across restarts, and answers to a
+   * previous incarnation's requests are never mistaken for this one's.
+   */
   nonce: number;
   nextExec: number;
   nextReq: number;
   execs: Map<number, Exec>;
-  /** Outstanding log/store request -> execution id (-1: nobody waits; -2: the recovery driver). */
-  waiting: Map<string, { exec: number; micro: Micro }>;
+  /** Outstanding log/store request -> execution id (-1: nobody waits; -2: the recovery driver), issued at `sinceUs`. */
+  waiting: Map<string, { exec: number; micro: Micro; sinceUs: number }>;
+  /** Log calls held back by the IPC delay (`cfg.ipcUs`), by request id, sent when their timer fires. */
+  inIpc: Map<string, LogRequest>;
   recovery: RecoveryState | null;
   jobs: Map<number, ReconcileJob>;
   nextJob: number;
@@ -262,14 +282,14 @@ function env(cfg: RuntimeConfig): ProtocolEnv {
 }
 
 function fresh(cfg: RuntimeConfig): RuntimeState {
-  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), recovery: null, jobs: new Map(), nextJob: 0, storeOut: new Map() };
+  return { cfg, nonce: 0, nextExec: 0, nextReq: 0, execs: new Map(), waiting: new Map(), inIpc: new Map(), recovery: null, jobs: new Map(), nextJob: 0, storeOut: new Map() };
 }
 
 function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
   return {
     log(call) {
       const id = `L${s.nextReq++}`;
-      s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call } });
+      s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call }, sinceUs: ctx.nowUs });
       out.push(request(ctx.self, id, { ...call, inv: `${ctx.self}:${s.nonce.toString(16)}:recovery` } as LogRequest));
     },
     respawn(e) {
@@ -290,23 +310,32 @@ function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {
     answerDrain(reqId, pending) {
       out.push(reply(reqId, { ok: true, output: { pending } }));
     },
+    round(stage, clean) {
+      out.push(record({ ev: 'recoveryRound', stage, clean }));
+    },
   };
 }
 
 export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, WfRequest | LogRequest, WfReply | LogReply, RuntimeEvent> = {
   role: 'runtime',
   init: (cfg) => fresh(cfg),
-  recover: (cfg) => fresh(cfg),
+  recover: (cfg, _self, disk) => {
+    const s = fresh(cfg);
+    const n = disk.get('incarnation');
+    s.nonce = typeof n === 'number' ? n : 0;
+    return s;
+  },
   step(s, input, ctx) {
     const out: Eff[] = [];
     switch (input.type) {
       case 'start':
       case 'restart':
-        s.nonce = ctx.randomU32('nonce');
+        s.nonce++;
+        out.push(persist('incarnation', s.nonce, true));
         if (s.cfg.recovery.enabled) {
           s.recovery = freshRecovery();
           const id = `L${s.nextReq++}`;
-          s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call: { op: 'begin', book: s.cfg.book, parent: null } } });
+          s.waiting.set(id, { exec: RECOVERY_EXEC, micro: { m: 'log', call: { op: 'begin', book: s.cfg.book, parent: null } }, sinceUs: ctx.nowUs });
           out.push(request<LogRequest>(ctx.self, id, { op: 'begin', inv: `${ctx.self}:${s.nonce.toString(16)}:recovery`, book: s.cfg.book, parent: null }));
         }
         break;
@@ -352,6 +381,8 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
               rec: w.micro.env !== undefined ? summarizeEnv(w.micro.env) : 'data' in call && (call.op === 'append' || call.op === 'condAppend' || call.op === 'overwrite') ? summarizeData(call.data) : null,
               stage: ex.stage,
               opKind: ex.op?.op.kind ?? null,
+              bytes: 'data' in call ? payloadBytes(call.data) : 0,
+              waitUs: ctx.nowUs - w.sinceUs,
             }),
           );
         }
@@ -373,6 +404,7 @@ export const runtimeMachine: Machine<RuntimeConfig, RuntimeState, RuntimeMsg, Wf
       }
       case 'timer':
         if (input.timer === 'recovery' && s.recovery) recoveryTick(s.recovery, ctx.nowUs, env(s.cfg).intentTag, recoveryIo(s, ctx, out));
+        else if (input.timer.startsWith(IPC_TIMER)) ipcDone(s, input.timer.slice(IPC_TIMER.length), ctx, out);
         else if (input.timer.startsWith('store:')) {
           const id = input.timer.slice(6);
           const msg = s.storeOut.get(id);
@@ -740,6 +772,26 @@ function microName(m: Micro): string {
   return m.m === 'log' ? m.call.op : m.m === 'store' ? m.req.op : m.m;
 }
 
+const IPC_TIMER = 'ipc:';
+
+/**
+ * The IPC delay of a log call is over: hand it to the engine. The whole round trip is charged
+ * before the call, so the engine answers within the step as before; ordering moves by half a hop.
+ */
+function ipcDone(s: RuntimeState, id: string, ctx: Ctx, out: Eff[]): void {
+  const req = s.inIpc.get(id);
+  if (req === undefined) return;
+  s.inIpc.delete(id);
+  // An execution killed meanwhile (a function crash, an abort) never made the call.
+  const w = s.waiting.get(id);
+  const ex = w === undefined ? undefined : s.execs.get(w.exec);
+  if (ex === undefined || ex.pending !== id) {
+    s.waiting.delete(id);
+    return;
+  }
+  out.push(request(ctx.self, id, req));
+}
+
 /** Starts a micro-operation; true if it completed at once (the caller re-runs the program). */
 function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boolean {
   switch (m.m) {
@@ -752,9 +804,15 @@ function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boole
         return false;
       }
       const id = `L${s.nextReq++}`;
-      s.waiting.set(id, { exec: ex.id, micro: m });
+      s.waiting.set(id, { exec: ex.id, micro: m, sinceUs: ctx.nowUs });
       ex.pending = id;
-      out.push(request(ctx.self, id, { ...m.call, inv: ex.inv } as LogRequest));
+      const req = { ...m.call, inv: ex.inv } as LogRequest;
+      const ipcUs = s.cfg.ipcUs ?? 0;
+      if (ipcUs > 0 && req.op !== 'begin' && req.op !== 'end') {
+        assert(s.inIpc.size < EXECS_MAX, 'IPC queue bounded by the executions alive');
+        s.inIpc.set(id, req);
+        out.push(setTimer(IPC_TIMER + id, ipcUs));
+      } else out.push(request(ctx.self, id, req));
       return false;
     }
     case 'store': {
@@ -763,7 +821,7 @@ function issue(s: RuntimeState, ex: Exec, m: Micro, ctx: Ctx, out: Eff[]): boole
         return false;
       }
       const id = `${ctx.self}:${s.nonce.toString(16)}:${s.nextReq++}`;
-      s.waiting.set(id, { exec: ex.id, micro: m });
+      s.waiting.set(id, { exec: ex.id, micro: m, sinceUs: ctx.nowUs });
       ex.pending = id;
       // A logical write is (path, ordinal); its store mutations are told apart by row class.
       const writeId = m.writeId === null || m.req.op === 'get' || m.req.op === 'scanBase' ? null : `${ex.path}|${ex.op?.ordinal ?? -1}|${ex.iid}|${m.req.row.endsWith('@BASE') ? 'base' : 'v'}`;

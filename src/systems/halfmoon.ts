@@ -50,6 +50,12 @@ export interface HalfmoonParams {
   concurrency: number;
   rps: number;
   readRatio: number;
+  /**
+   * rw only: the first `warmupRequests` requests write every key once, in order, with no reads,
+   * so key streams and version rows start in their steady state (the published runs had a 120 s
+   * warm-up); statistics leave them out.
+   */
+  warmupRequests: number;
   opsPerRequest: number;
   keys: number;
   valueBytes: number;
@@ -67,6 +73,8 @@ export interface HalfmoonParams {
   appendUs: number;
   condAppendUs: number;
   readUs: number;
+  /** Function-to-engine IPC round trip charged to each data-path log call, µs (0: free). */
+  ipcUs: number;
   /** Reference log only: seqnums start above this (as a string: it may exceed 2^53). */
   seqBase: string;
   /** Boki log only: overrides of the Boki cluster's parameters (`halfmoon variants` / system boki). */
@@ -111,6 +119,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   concurrency: 16,
   rps: 0,
   readRatio: 0.5,
+  warmupRequests: 0,
   opsPerRequest: 10,
   keys: 10_000,
   valueBytes: 256,
@@ -127,6 +136,7 @@ export const halfmoonDefaults: HalfmoonParams = {
   appendUs: 1000,
   condAppendUs: 900,
   readUs: 200,
+  ipcUs: 0,
   seqBase: '0',
   logParams: null,
   livenessBoundUs: 30_000_000,
@@ -166,6 +176,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
   const w = workload(p.workload);
   const wparams: Record<string, Json> = {
     readRatio: p.readRatio,
+    warmupRequests: p.warmupRequests,
     opsPerRequest: p.opsPerRequest,
     keys: p.keys,
     valueBytes: p.valueBytes,
@@ -186,6 +197,7 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
     mirrorBase: reconcile,
     crashProbability: p.crashes && p.crashProbability === 0 ? 0.002 : p.crashProbability,
     crashUntilUs: p.crashUntilUs,
+    ipcUs: p.ipcUs,
     recovery: { enabled: false, intervalUs: p.recoveryIntervalUs, afterUs: p.recoveryAfterUs },
     storeTimeoutUs: p.storeTimeoutUs,
   };
@@ -429,36 +441,34 @@ function lastFunctionCrash(history: readonly HistoryEvent[]): number {
 
 /**
  * The run is over when every request was answered and nothing is left in flight: no execution
- * alive on any function node, and a recovery driver (if any) that completed two quiet rounds
- * (nothing new, nothing outstanding) *after* the system was first seen idle, so an async
- * invocation logged just before that moment is seen, and re-run if abandoned, before the end.
+ * alive on any function node, and, when recovery drivers run, a clean recovery round (it scanned
+ * the INTENT stream to its tail and found nothing new and nothing outstanding) that *started* after
+ * the last execution began or ended and after the last fault. Such a round saw every async
+ * invocation any execution ever logged, so none was abandoned unseen.
+ *
+ * A pure function of the world (node states and history): the explorer asks it of many branches.
  */
 function quiescence(engines: readonly string[], recoveryEngines: number): (view: WorldView) => boolean {
-  // Per-run state of the poll: the recovery round counters when the system was first seen idle.
-  let idleSince: Map<string, number> | null = null;
   return (view) => {
     const client = view.state('driver') as ClientState | undefined;
     if (client === undefined || !clientDone(client, view.nowUs)) return false;
-    const rounds = new Map<string, number>();
     for (const id of engines) {
       if (!view.isUp(id)) continue;
-      const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
-      if (rt.execs.size > 0) {
-        idleSince = null;
-        return false;
-      }
-      if (rt.recovery !== null) rounds.set(id, rt.recovery.rounds);
+      if ((view.state(id) as Composed<unknown, RuntimeState>).guest.execs.size > 0) return false;
     }
     if (recoveryEngines === 0) return true;
-    // Only a recovery driver that is up can vouch for the log: with all of them down, wait.
-    if (idleSince === null) {
-      idleSince = rounds;
-      return false;
-    }
-    for (const [id, n] of rounds) {
-      const rt = (view.state(id) as Composed<unknown, RuntimeState>).guest;
-      const before = idleSince.get(id);
-      if (before !== undefined && n >= before + 2 && rt.recovery!.quietRounds >= 2) return true;
+    // Backwards through the history: a clean round's end, then its start, before any activity.
+    const cleanEnded = new Set<string>();
+    const h = view.history;
+    for (let i = h.length - 1; i >= 0; i--) {
+      const ev = h[i]!;
+      if (ev.kind === 'fault') return false;
+      if (ev.kind !== 'record') continue;
+      const e = ev.event as { ev?: string; stage?: string; clean?: boolean };
+      if (e.ev === 'execStart' || e.ev === 'execEnd') return false;
+      if (e.ev !== 'recoveryRound') continue;
+      if (e.stage === 'end' && e.clean) cleanEnded.add(ev.node);
+      else if (e.stage === 'start' && cleanEnded.has(ev.node)) return true;
     }
     return false;
   };
@@ -480,9 +490,11 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     int('requests', 0, 10_000_000);
     int('concurrency', 0, 100_000);
     int('opsPerRequest', 0, 1000);
+    int('warmupRequests', 0, 10_000_000);
     int('keys', 1, 10_000_000);
     int('valueBytes', 1, 2000);
     int('timeoutUs', 1, 3_600_000_000);
+    int('ipcUs', 0, 1_000_000);
     if (!(p.readRatio >= 0 && p.readRatio <= 1)) throw new InputError(`params.readRatio: must be in [0, 1], got ${p.readRatio}`);
     if (!(p.crashProbability >= 0 && p.crashProbability <= 1)) throw new InputError(`params.crashProbability: must be in [0, 1], got ${p.crashProbability}`);
     if (p.rps < 0) throw new InputError('params.rps: must be >= 0');

@@ -76,6 +76,7 @@ export const registerSystem: SystemDef<RegisterParams> = {
     linearizabilityStepsMax: 2_000_000,
     script: null,
   },
+  shrinkable: ['opsPerClient', 'clients'],
   variants: VARIANTS.map((v) => ({ name: v.name, description: v.description, exposedBy: `register-${v.fault.toLowerCase() === 'clockskew' ? 'clock-skew' : v.fault}` })),
   validate(p) {
     const int = (k: Exclude<keyof RegisterParams, 'script'>, lo: number, hi: number) => {

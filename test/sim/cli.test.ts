@@ -18,7 +18,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'hm-cli-'));
 async function cli(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: null });
+  // Colours are the terminal's business (picocolors turns them on under CI even without a TTY):
+  // the assertions read the text.
+  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+  const code = await main(args, { out: (s) => out.push(plain(s)), err: (s) => err.push(plain(s)), progress: null });
   return { code, out, err };
 }
 

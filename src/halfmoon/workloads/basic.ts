@@ -1,7 +1,9 @@
 /**
  * The published microbenchmarks (spec §9.1):
  * - `rw`: ⌊ops·r⌋ reads, then the remaining writes, on random keys of one table (10,000 keys of
- *   256 bytes by default); `readRatio` r is the experiment's knob.
+ *   256 bytes by default); `readRatio` r is the experiment's knob. The first `warmupRequests`
+ *   requests instead write `ops` consecutive keys each, sweeping the key space, so every key has
+ *   a written version before the measured requests start.
  * - `singleop`: one read, one write and one synchronous invoke of `nop` per request (100 keys).
  */
 import type { WorkflowFn } from '../program.ts';
@@ -31,6 +33,11 @@ export const rwWorkload: Workload = {
     // The switching experiment alternates the read ratio every `phaseUs` (0: a fixed ratio).
     const phaseUs = num(p, 'phaseUs', 0);
     const ratio = phaseUs > 0 ? (Math.floor(nowUs / phaseUs) % 2 === 0 ? num(p, 'readRatioA', 0.2) : num(p, 'readRatioB', 0.8)) : num(p, 'readRatio', 0.5);
+    const warmup = num(p, 'warmupRequests', 0);
+    if (k < warmup) {
+      const writes = Array.from({ length: ops }, (_, j) => `k${(k * ops + j) % keys}`);
+      return { fn: 'rw', input: { reads: [], writes, tag: `q${k}`, bytes: num(p, 'valueBytes', 256) } };
+    }
     const reads = Math.floor(ops * ratio + 1e-9);
     const key = () => `k${pick(rand, 'key', keys)}`;
     return {

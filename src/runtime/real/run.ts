@@ -163,14 +163,29 @@ class RemoteView implements WorldView {
   readonly states = new Map<NodeId, unknown>();
   readonly down = new Set<NodeId>();
   lastFaultUs = -1;
-  history: HistoryEvent[] = [];
+  /** The merged history as last read, or null until something reads it (see `history`). */
+  private merged: HistoryEvent[] | null = null;
   constructor(
     private readonly inst: SystemInstance,
     private readonly local: ReadonlyMap<NodeId, MachineHost>,
     private readonly client: RealClient,
     private readonly startUs: number,
     private readonly coordination: NodeId | null,
+    /** Reads every process's history file, merged (the nodes write theirs as they go). */
+    private readonly readHistory: () => HistoryEvent[],
   ) {}
+  /**
+   * A `done` predicate may read the history (Halfmoon's quiescence: a clean recovery round after
+   * the last activity), so the view reads the files the first time an evaluation asks, and only
+   * then: polls whose predicate stops at the cheap checks read nothing.
+   */
+  get history(): HistoryEvent[] {
+    if (this.merged === null) this.merged = this.readHistory();
+    return this.merged;
+  }
+  set history(h: HistoryEvent[]) {
+    this.merged = h;
+  }
   get nowUs(): number {
     return wallUs() - this.startUs;
   }
@@ -198,6 +213,7 @@ class RemoteView implements WorldView {
   reset(): void {
     this.states.clear();
     this.down.clear();
+    this.merged = null;
   }
   async fetch(id: NodeId): Promise<void> {
     try {
@@ -268,7 +284,8 @@ export async function clusterRun(o: ClusterRunOptions): Promise<ClusterRunResult
   const hosts = new Map<NodeId, MachineHost>();
   const files: JsonlHistory[] = [];
   const client = new RealClient({ cluster: plan.cluster, id: `halfmoon-run-${process.pid}`, addressOf: (id) => plan.addresses.get(id) ?? null, limits: plan.config.limits, acceptStates: true });
-  const view = new RemoteView(inst, hosts, client, startUs, plan.coordination);
+  const allHistories = () => readHistories([...plan.instance.nodes.map((x) => historyFile(plan, x.id)).filter((f) => existsSync(f)), ...faultFiles(plan), ...driverHistories(plan)]);
+  const view = new RemoteView(inst, hosts, client, startUs, plan.coordination, allHistories);
   const faultCounts: Record<string, number> = {};
   let stopFaults = false;
   let truncated = false;
@@ -315,7 +332,7 @@ export async function clusterRun(o: ClusterRunOptions): Promise<ClusterRunResult
 
   // Judge: every node's final state, every process's history.
   await view.fetchAll();
-  const history = readHistories([...plan.instance.nodes.map((x) => historyFile(plan, x.id)).filter((f) => existsSync(f)), ...faultFiles(plan), ...driverHistories(plan)]);
+  const history = allHistories();
   view.history = history;
   view.lastFaultUs = history.reduce((m, e) => (e.kind === 'fault' ? Math.max(m, e.t) : m), -1);
   const endUs = wallUs();

@@ -62,7 +62,10 @@ export function runAudit(view: WorldView): Audit {
     const st = view.state(id) as StorageState;
     for (const [book, t] of st.trimPoints) if (t > (trimPoints.get(book) ?? 0n)) trimPoints.set(book, t);
     for (const sl of st.logs.values()) {
-      for (const [pos, r] of sl.ordered) addSlot(slots, problems, slotOfRecord(sl.ls, pos, r), id);
+      for (let pos = 0; pos < sl.ordered.length; pos++) {
+        const r = sl.ordered[pos];
+        if (r !== undefined) addSlot(slots, problems, slotOfRecord(sl.ls, pos, r), id);
+      }
       for (const [pos, row] of sl.tombstones) addSlot(slots, problems, slotOfRow(sl.ls, pos, row), id);
     }
   }

@@ -28,24 +28,31 @@ import type { AttemptEndRec, AttemptRec, OpRec } from '../../src/boki/history.ts
 import { localidCounter, localidEngine, seqLogspace, seqOf, seqView } from '../../src/boki/ids.ts';
 import { type Audit, hex, runAudit } from './audit.ts';
 
+export interface OpEv {
+  readonly r: OpRec;
+  readonly node: string;
+  readonly t: number;
+}
+
 export interface LogHistory {
-  readonly attempts: Map<string, AttemptRec & { readonly node: string }>;
+  readonly attempts: Map<string, AttemptRec>;
   readonly ends: Map<string, AttemptEndRec>;
-  readonly ops: (OpRec & { readonly node: string; readonly t: number })[];
+  /** Completed API calls: the engine's record, the engine, and the time it was recorded. */
+  readonly ops: OpEv[];
   readonly problems: Violation[];
 }
 
 export function parseHistory(history: readonly HistoryEvent[]): LogHistory {
-  const attempts = new Map<string, AttemptRec & { node: string }>();
+  const attempts = new Map<string, AttemptRec>();
   const ends = new Map<string, AttemptEndRec>();
-  const ops: (OpRec & { node: string; t: number })[] = [];
+  const ops: OpEv[] = [];
   const problems: Violation[] = [];
   for (const ev of history) {
     if (ev.kind !== 'record') continue;
     const e = ev.event as { ev?: string };
     switch (e.ev) {
       case 'attempt':
-        attempts.set((e as AttemptRec).attemptId, { ...(e as AttemptRec), node: ev.node });
+        attempts.set((e as AttemptRec).attemptId, e as AttemptRec);
         break;
       case 'attemptEnd': {
         const a = e as AttemptEndRec;
@@ -55,7 +62,7 @@ export function parseHistory(history: readonly HistoryEvent[]): LogHistory {
         break;
       }
       case 'op':
-        ops.push({ ...(e as OpRec), node: ev.node, t: ev.t });
+        ops.push({ r: e as OpRec, node: ev.node, t: ev.t });
         break;
       default:
         break;
@@ -107,10 +114,11 @@ export function checkLogHistory(run: FinishedRun, opts: LogCheckOptions): Violat
     if (out.length < maxViolations) out.push(timeUs === undefined ? { invariant, message } : { invariant, message, timeUs });
   };
   const auditable = (seq: bigint) => audit.auditableViews.has(seqView(seq));
-  checkTotalOrder(h, audit, add);
+  const byLocal = localIndex(h);
+  checkTotalOrder(h, audit, byLocal, add);
   checkAcksAndDiscards(h, audit, auditable, add);
   checkInvocations(h, audit, add);
-  checkReads(h, audit, auditable, add);
+  checkReads(h, audit, byLocal, auditable, add);
   checkBlocking(run, h, opts.blockingReadBoundUs, opts.quietUs, add);
   return out.slice(0, maxViolations);
 }
@@ -120,15 +128,15 @@ export function checkLogHistory(run: FinishedRun, opts: LogCheckOptions): Violat
  * timeout, then answers EMPTY. Judged only once faults have stopped for `quietUs`.
  */
 function checkBlocking(run: FinishedRun, h: LogHistory, boundUs: number, quietUs: number, add: Add): void {
+  const blocking = h.ops.filter((op) => op.r.req.op === 'readNext' && op.r.req.blocking === true);
+  if (blocking.length === 0) return;
   const calls = new Map<string, number>();
   for (const ev of run.history) if (ev.kind === 'call') calls.set(ev.reqId, ev.t);
-  for (const op of h.ops) {
-    const req = op.req;
-    if (req.op !== 'readNext' || req.blocking !== true) continue;
-    const t0 = calls.get(op.reqId) ?? op.t0;
+  for (const op of blocking) {
+    const t0 = calls.get(op.r.reqId) ?? op.r.t0;
     if (op.t - t0 <= boundUs) continue;
     if (run.lastFaultUs >= 0 && t0 <= run.lastFaultUs + quietUs) continue;
-    add('log-blocking-read', `${op.reqId}: a blocking readNext answered ${op.rep.code} only after ${op.t - t0}us (bound ${boundUs}us)`, op.t);
+    add('log-blocking-read', `${op.r.reqId}: a blocking readNext answered ${op.r.rep.code} only after ${op.t - t0}us (bound ${boundUs}us)`, op.t);
   }
   // A blocking read that never answered at all is the liveness checker's business.
   void 0;
@@ -136,10 +144,9 @@ function checkBlocking(run: FinishedRun, h: LogHistory, boundUs: number, quietUs
 
 type Add = (invariant: string, message: string, timeUs?: number) => void;
 
-function checkTotalOrder(h: LogHistory, audit: Audit, add: Add): void {
+function checkTotalOrder(h: LogHistory, audit: Audit, byLocal: LocalIndex, add: Add): void {
   const seqToAttempt = new Map<bigint, string>();
   const attemptToSeq = new Map<string, bigint>();
-  const byLocal = localIndex(h);
   const assign = (seq: bigint, id: string, where: string) => {
     const had = seqToAttempt.get(seq);
     if (had !== undefined && had !== id) add('log-total-order', `seqnum ${hex(seq)} maps to attempt ${had} and, by ${where}, to ${id}`);
@@ -151,14 +158,14 @@ function checkTotalOrder(h: LogHistory, audit: Audit, add: Add): void {
   for (const e of h.ends.values()) if (e.code !== 'DISCARDED' && e.pos >= 0) assign(seqOf(e.ls, e.pos), e.attemptId, 'its engine');
   for (const s of audit.slots.values()) if (s.attemptId !== null) assign(s.seq, s.attemptId, 'storage');
   for (const op of h.ops) {
-    if (op.rep.code !== 'READ_OK') continue;
-    const r = op.rep.record;
+    if (op.r.rep.code !== 'READ_OK') continue;
+    const r = op.r.rep.record;
     const id = attemptOfRead(byLocal, audit, r.seqnum, r.localid);
     if (id === null) {
-      add('log-total-order', `${op.reqId} read seqnum ${hex(r.seqnum)} with localid ${localidEngine(r.localid)}:${localidCounter(r.localid)}, which no append attempt used`, op.t);
+      add('log-total-order', `${op.r.reqId} read seqnum ${hex(r.seqnum)} with localid ${localidEngine(r.localid)}:${localidCounter(r.localid)}, which no append attempt used`, op.t);
       continue;
     }
-    if (id !== '') assign(r.seqnum, id, `read ${op.reqId}`);
+    if (id !== '') assign(r.seqnum, id, `read ${op.r.reqId}`);
   }
 }
 
@@ -167,13 +174,17 @@ function checkTotalOrder(h: LogHistory, audit: Audit, add: Add): void {
  * received from its previous incarnation (spec §9.3 resumes above the highest counter *held*), so a
  * localid can name several attempts of which at most one was ever replicated.
  */
-function localIndex(h: LogHistory): Map<string, string[]> {
-  const m = new Map<string, string[]>();
+type LocalIndex = Map<number, Map<number, string[]>>;
+
+function localIndex(h: LogHistory): LocalIndex {
+  const m: LocalIndex = new Map();
   for (const a of h.attempts.values()) {
-    const k = `${a.ls}:${a.engine}:${a.counter}`;
-    const l = m.get(k);
+    let per = m.get(a.ls);
+    if (!per) m.set(a.ls, (per = new Map()));
+    const k = a.engine * 0x1_0000_0000 + a.counter;
+    const l = per.get(k);
     if (l) l.push(a.attemptId);
-    else m.set(k, [a.attemptId]);
+    else per.set(k, [a.attemptId]);
   }
   return m;
 }
@@ -183,8 +194,8 @@ function localIndex(h: LogHistory): Map<string, string[]> {
  * it, else the only attempt that used the localid; '' when ambiguous and unauditable, null when no
  * attempt used it.
  */
-function attemptOfRead(byLocal: Map<string, string[]>, audit: Audit, seq: bigint, lid: bigint): string | null {
-  const ids = byLocal.get(`${seqLogspace(seq)}:${localidEngine(lid)}:${localidCounter(lid)}`);
+function attemptOfRead(byLocal: LocalIndex, audit: Audit, seq: bigint, lid: bigint): string | null {
+  const ids = byLocal.get(seqLogspace(seq))?.get(localidEngine(lid) * 0x1_0000_0000 + localidCounter(lid));
   if (!ids) return null;
   const slot = audit.slots.get(seq);
   if (slot && slot.attemptId !== null && ids.includes(slot.attemptId)) return slot.attemptId;
@@ -219,11 +230,11 @@ function checkAcksAndDiscards(h: LogHistory, audit: Audit, auditable: (s: bigint
   }
   // Overwrites report their target's seqnum: it must be the replay's target.
   for (const op of h.ops) {
-    if (op.req.op !== 'overwrite' || op.rep.code !== 'APPEND_OK' || op.attemptId === null) continue;
-    const e = h.ends.get(op.attemptId);
+    if (op.r.req.op !== 'overwrite' || op.r.rep.code !== 'APPEND_OK' || op.r.attemptId === null) continue;
+    const e = h.ends.get(op.r.attemptId);
     if (!e || e.pos < 0) continue;
     const slot = audit.slots.get(seqOf(e.ls, e.pos));
-    if (slot && slot.target !== null && slot.target !== op.rep.seqnum) add('log-cond-decisions', `overwrite ${op.reqId} reported target ${hex(op.rep.seqnum)} but the replay targets ${hex(slot.target)}`);
+    if (slot && slot.target !== null && slot.target !== op.r.rep.seqnum) add('log-cond-decisions', `overwrite ${op.r.reqId} reported target ${hex(op.r.rep.seqnum)} but the replay targets ${hex(slot.target)}`);
   }
 }
 
@@ -237,81 +248,85 @@ interface InvTrack {
 }
 
 function checkInvocations(h: LogHistory, audit: Audit, add: Add): void {
-  const invs = new Map<string, InvTrack>();
-  const track = (inv: string) => {
+  const byNode = new Map<string, Map<string, InvTrack>>();
+  const track = (node: string, inv: string, create: boolean): InvTrack | undefined => {
+    let invs = byNode.get(node);
+    if (!invs) byNode.set(node, (invs = new Map()));
     let t = invs.get(inv);
-    if (!t) invs.set(inv, (t = { lastPout: 0n, lastDoneUs: -1, lastAppend: -1n, lastAppendDoneUs: -1, trim: 0n, own: new Map() }));
+    if (!t && create) invs.set(inv, (t = { lastPout: 0n, lastDoneUs: -1, lastAppend: -1n, lastAppendDoneUs: -1, trim: 0n, own: new Map() }));
     return t;
   };
   for (const op of h.ops) {
-    const req = op.req;
-    const key = `${op.node}/${op.inv}`;
+    const req = op.r.req;
     if (req.op === 'begin' && req.parent !== null) {
-      const parent = invs.get(`${op.node}/${req.parent}`);
-      if (parent && parent.lastDoneUs <= op.t0 && op.pin < parent.lastPout) add('log-read-your-writes', `child ${op.inv} began with progress ${hex(op.pin)} below its parent's ${hex(parent.lastPout)}`, op.t);
+      const parent = track(op.node, req.parent, false);
+      if (parent && parent.lastDoneUs <= op.r.t0 && op.r.pin < parent.lastPout) add('log-read-your-writes', `child ${op.r.inv} began with progress ${hex(op.r.pin)} below its parent's ${hex(parent.lastPout)}`, op.t);
     }
-    const t = track(key);
-    const sequential = op.t0 >= t.lastDoneUs;
-    if (sequential && op.pin < t.lastPout) add('log-read-your-writes', `${op.reqId} of ${op.inv} started with progress ${hex(op.pin)} below the previous operation's ${hex(t.lastPout)}`, op.t);
-    if (op.pout < op.pin) add('log-read-your-writes', `${op.reqId} of ${op.inv} lowered its progress from ${hex(op.pin)} to ${hex(op.pout)}`, op.t);
-    if ((req.op === 'append' || req.op === 'condAppend') && op.rep.code === 'APPEND_OK') {
-      const seq = op.rep.seqnum;
-      if (op.t0 >= t.lastAppendDoneUs && seq <= t.lastAppend) add('log-seqnum-order', `${op.reqId} of ${op.inv} got seqnum ${hex(seq)}, not above its previous append's ${hex(t.lastAppend)}`, op.t);
+    const t = track(op.node, op.r.inv, true)!;
+    const sequential = op.r.t0 >= t.lastDoneUs;
+    if (sequential && op.r.pin < t.lastPout) add('log-read-your-writes', `${op.r.reqId} of ${op.r.inv} started with progress ${hex(op.r.pin)} below the previous operation's ${hex(t.lastPout)}`, op.t);
+    if (op.r.pout < op.r.pin) add('log-read-your-writes', `${op.r.reqId} of ${op.r.inv} lowered its progress from ${hex(op.r.pin)} to ${hex(op.r.pout)}`, op.t);
+    if ((req.op === 'append' || req.op === 'condAppend') && op.r.rep.code === 'APPEND_OK') {
+      const seq = op.r.rep.seqnum;
+      if (op.r.t0 >= t.lastAppendDoneUs && seq <= t.lastAppend) add('log-seqnum-order', `${op.r.reqId} of ${op.r.inv} got seqnum ${hex(seq)}, not above its previous append's ${hex(t.lastAppend)}`, op.t);
       if (seq > t.lastAppend) {
         t.lastAppend = seq;
         t.lastAppendDoneUs = op.t;
-        const tags = req.op === 'condAppend' ? [0n, req.condTag, ...req.tags] : [0n, ...req.tags];
-        for (const tag of new Set(tags)) {
-          let l = t.own.get(tag);
-          if (!l) t.own.set(tag, (l = []));
-          l.push(seq);
-        }
+        ownTag(t, 0n, seq);
+        if (req.op === 'condAppend') ownTag(t, req.condTag, seq);
+        for (const tag of req.tags) ownTag(t, tag, seq);
       }
     }
-    if (req.op === 'trim' && op.rep.code === 'TRIM_OK' && req.uptoSeq > t.trim) t.trim = req.uptoSeq;
+    if (req.op === 'trim' && op.r.rep.code === 'TRIM_OK' && req.uptoSeq > t.trim) t.trim = req.uptoSeq;
     if (sequential) readSeesOwn(op, req, t, audit, add);
     if (op.t > t.lastDoneUs) t.lastDoneUs = op.t;
-    if (op.pout > t.lastPout) t.lastPout = op.pout;
+    if (op.r.pout > t.lastPout) t.lastPout = op.r.pout;
   }
 }
 
-function readSeesOwn(op: OpRec & { t: number }, req: LogRequest, t: InvTrack, audit: Audit, add: Add): void {
+/** Adds an own append to a stream's list once (tags may repeat a cond tag). */
+function ownTag(t: InvTrack, tag: bigint, seq: bigint): void {
+  let l = t.own.get(tag);
+  if (!l) t.own.set(tag, (l = []));
+  if (l[l.length - 1] !== seq) l.push(seq);
+}
+
+function readSeesOwn(op: OpEv, req: LogRequest, t: InvTrack, audit: Audit, add: Add): void {
   if (req.op !== 'readNext' && req.op !== 'readPrev' && req.op !== 'checkTail') return;
-  const rep = op.rep;
+  const rep = op.r.rep;
   if (rep.code === 'DATA_LOST') return;
   const got = rep.code === 'READ_OK' ? rep.record.seqnum : null;
-  if (got !== null && got < t.trim) add('log-read-your-writes', `${op.reqId} returned ${hex(got)}, below its invocation's own trim point ${hex(t.trim)}`, op.t);
+  if (got !== null && got < t.trim) add('log-read-your-writes', `${op.r.reqId} returned ${hex(got)}, below its invocation's own trim point ${hex(t.trim)}`, op.t);
   const own = t.own.get(req.tag);
   if (!own || own.length === 0) return;
-  const trim = audit.trimPoints.get(op.book) ?? 0n;
+  const trim = audit.trimPoints.get(op.r.book) ?? 0n;
   if (req.op === 'readNext') {
     const i = ceilIdx(own, req.minSeq);
     if (i >= own.length || own[i]! < trim) return;
-    if (got === null || got > own[i]!) add('log-read-your-writes', `${op.reqId}: readNext(${hex(req.tag)}, ${hex(req.minSeq)}) returned ${got === null ? rep.code : hex(got)} although the invocation appended ${hex(own[i]!)}`, op.t);
+    if (got === null || got > own[i]!) add('log-read-your-writes', `${op.r.reqId}: readNext(${hex(req.tag)}, ${hex(req.minSeq)}) returned ${got === null ? rep.code : hex(got)} although the invocation appended ${hex(own[i]!)}`, op.t);
     return;
   }
   const q = req.op === 'readPrev' ? req.maxSeq : MAX_SEQNUM;
   const i = floorIdx(own, q);
   if (i < 0 || own[i]! < trim) return;
-  if (got === null || got < own[i]!) add('log-read-your-writes', `${op.reqId}: ${req.op}(${hex(req.tag)}, ${hex(q)}) returned ${got === null ? rep.code : hex(got)} although the invocation appended ${hex(own[i]!)}`, op.t);
+  if (got === null || got < own[i]!) add('log-read-your-writes', `${op.r.reqId}: ${req.op}(${hex(req.tag)}, ${hex(q)}) returned ${got === null ? rep.code : hex(got)} although the invocation appended ${hex(own[i]!)}`, op.t);
 }
 
-function checkReads(h: LogHistory, audit: Audit, auditable: (s: bigint) => boolean, add: Add): void {
+function checkReads(h: LogHistory, audit: Audit, byLocal: LocalIndex, auditable: (s: bigint) => boolean, add: Add): void {
   const discarded = new Set<string>();
   for (const e of h.ends.values()) if (e.code === 'DISCARDED') discarded.add(e.attemptId);
-  const byLocal = localIndex(h);
   for (const op of h.ops) {
-    const req = op.req;
+    const req = op.r.req;
     if (req.op !== 'readNext' && req.op !== 'readPrev' && req.op !== 'checkTail') continue;
-    const rep = op.rep;
+    const rep = op.r.rep;
     if (rep.code !== 'READ_OK' && rep.code !== 'EMPTY') continue;
-    const stream = audit.streams.get(op.book)?.get(req.tag) ?? EMPTY;
-    const trim = audit.trimPoints.get(op.book) ?? 0n;
-    const F = op.frontier;
+    const stream = audit.streams.get(op.r.book)?.get(req.tag) ?? EMPTY;
+    const trim = audit.trimPoints.get(op.r.book) ?? 0n;
+    const F = op.r.frontier;
     if (rep.code === 'READ_OK') {
       const r = rep.record.seqnum;
       const id = attemptOfRead(byLocal, audit, r, rep.record.localid);
-      if (id !== null && discarded.has(id)) add('log-discarded-invisible', `${op.reqId} returned ${hex(r)}, written by attempt ${id} which was answered DISCARDED`, op.t);
+      if (id !== null && discarded.has(id)) add('log-discarded-invisible', `${op.r.reqId} returned ${hex(r)}, written by attempt ${id} which was answered DISCARDED`, op.t);
       if (!auditable(r)) continue;
       readOk(op, req, rep, stream, trim, F, audit, add);
     } else {
@@ -320,45 +335,45 @@ function checkReads(h: LogHistory, audit: Audit, auditable: (s: bigint) => boole
   }
 }
 
-function readOk(op: OpRec & { t: number }, req: LogRequest & { tag: bigint }, rep: Extract<LogReply, { code: 'READ_OK' }>, stream: readonly bigint[], trim: bigint, F: bigint, audit: Audit, add: Add): void {
+function readOk(op: OpEv, req: LogRequest & { tag: bigint }, rep: Extract<LogReply, { code: 'READ_OK' }>, stream: readonly bigint[], trim: bigint, F: bigint, audit: Audit, add: Add): void {
   const r = rep.record.seqnum;
   const i = floorIdx(stream, r);
   if (i < 0 || stream[i] !== r) {
-    add('log-read-validity', `${op.reqId} returned ${hex(r)}, which is not a visible record of book ${op.book}'s stream ${hex(req.tag)}`, op.t);
+    add('log-read-validity', `${op.r.reqId} returned ${hex(r)}, which is not a visible record of book ${op.r.book}'s stream ${hex(req.tag)}`, op.t);
     return;
   }
-  if (r >= F) add('log-read-validity', `${op.reqId} returned ${hex(r)}, at or past its index's frontier ${hex(F)}`, op.t);
+  if (r >= F) add('log-read-validity', `${op.r.reqId} returned ${hex(r)}, at or past its index's frontier ${hex(F)}`, op.t);
   if (req.op === 'readNext') {
-    if (r < req.minSeq) add('log-read-validity', `${op.reqId}: readNext from ${hex(req.minSeq)} returned the earlier ${hex(r)}`, op.t);
+    if (r < req.minSeq) add('log-read-validity', `${op.r.reqId}: readNext from ${hex(req.minSeq)} returned the earlier ${hex(r)}`, op.t);
     const lo = req.minSeq > trim ? req.minSeq : trim;
     const j = ceilIdx(stream, lo);
-    if (j < i) add('log-read-validity', `${op.reqId}: readNext from ${hex(req.minSeq)} returned ${hex(r)}, skipping ${hex(stream[j]!)}`, op.t);
+    if (j < i) add('log-read-validity', `${op.r.reqId}: readNext from ${hex(req.minSeq)} returned ${hex(r)}, skipping ${hex(stream[j]!)}`, op.t);
   } else {
     const q = req.op === 'readPrev' ? req.maxSeq : MAX_SEQNUM;
-    if (r > q) add('log-read-validity', `${op.reqId}: readPrev up to ${hex(q)} returned the later ${hex(r)}`, op.t);
+    if (r > q) add('log-read-validity', `${op.r.reqId}: readPrev up to ${hex(q)} returned the later ${hex(r)}`, op.t);
     const hi = q < F - 1n ? q : F - 1n;
     const j = floorIdx(stream, hi);
-    if (j > i) add('log-read-validity', `${op.reqId}: readPrev up to ${hex(q)} returned ${hex(r)}, missing ${hex(stream[j]!)}`, op.t);
+    if (j > i) add('log-read-validity', `${op.r.reqId}: readPrev up to ${hex(q)} returned ${hex(r)}, missing ${hex(stream[j]!)}`, op.t);
   }
   const slot = audit.slots.get(r);
   if (!slot || slot.data === null) return;
   let want = slot.data;
   const ows = audit.overwrites.get(r);
   if (ows) for (const o of ows) if (o.seq < F && o.data !== null) want = o.data;
-  if (rep.record.data !== want) add('log-read-validity', `${op.reqId} returned ${hex(r)} with payload '${rep.record.data.slice(0, 40)}', expected '${want.slice(0, 40)}' (original or last overwrite before ${hex(F)})`, op.t);
-  if (localidEngine(rep.record.localid) !== slot.engine || localidCounter(rep.record.localid) !== slot.counter) add('log-read-validity', `${op.reqId} returned ${hex(r)} with the wrong localid`, op.t);
+  if (rep.record.data !== want) add('log-read-validity', `${op.r.reqId} returned ${hex(r)} with payload '${rep.record.data.slice(0, 40)}', expected '${want.slice(0, 40)}' (original or last overwrite before ${hex(F)})`, op.t);
+  if (localidEngine(rep.record.localid) !== slot.engine || localidCounter(rep.record.localid) !== slot.counter) add('log-read-validity', `${op.r.reqId} returned ${hex(r)} with the wrong localid`, op.t);
 }
 
-function emptyOk(op: OpRec & { t: number }, req: LogRequest & { tag: bigint }, stream: readonly bigint[], trim: bigint, F: bigint, add: Add): void {
+function emptyOk(op: OpEv, req: LogRequest & { tag: bigint }, stream: readonly bigint[], trim: bigint, F: bigint, add: Add): void {
   if (F === 0n) return;
   if (req.op === 'readNext') {
     const lo = req.minSeq > trim ? req.minSeq : trim;
     const j = ceilIdx(stream, lo);
-    if (j < stream.length && stream[j]! < F) add('log-read-validity', `${op.reqId}: readNext from ${hex(req.minSeq)} answered EMPTY, but ${hex(stream[j]!)} was below its index's frontier ${hex(F)}`, op.t);
+    if (j < stream.length && stream[j]! < F) add('log-read-validity', `${op.r.reqId}: readNext from ${hex(req.minSeq)} answered EMPTY, but ${hex(stream[j]!)} was below its index's frontier ${hex(F)}`, op.t);
     return;
   }
   const q = req.op === 'readPrev' ? req.maxSeq : MAX_SEQNUM;
   const hi = q < F - 1n ? q : F - 1n;
   const j = floorIdx(stream, hi);
-  if (j >= 0 && stream[j]! >= trim) add('log-read-validity', `${op.reqId}: ${req.op} up to ${hex(q)} answered EMPTY, but ${hex(stream[j]!)} was visible below its index's frontier ${hex(F)}`, op.t);
+  if (j >= 0 && stream[j]! >= trim) add('log-read-validity', `${op.r.reqId}: ${req.op} up to ${hex(q)} answered EMPTY, but ${hex(stream[j]!)} was visible below its index's frontier ${hex(F)}`, op.t);
 }

@@ -6,6 +6,8 @@
  *   (the engine's invocations died with it, spec §3.3);
  * - while the controller records `underProvisioned` liveness is not required; once it records
  *   `provisioned` again, T moves to that time; if it never does, nothing is judged;
+ * - a run whose controller is down at its end (crashed for good) is not judged: only the
+ *   controller reconfigures (spec §6.3), so no failure after its crash need ever heal;
  * - every reconfiguration that started completes within the bound;
  * - the driver's end-of-run probe (one append and one read of it back, per book) succeeds.
  */
@@ -35,6 +37,7 @@ export function logLivenessChecker(boundUs: number, books: number, probes: boole
         else if (e.ev === 'reconfigDone') lastDone = Math.max(lastDone, e.view!);
       }
       if (under) return [];
+      for (const id of run.view.nodeIds()) if (run.view.role(id) === 'controller' && !run.view.isUp(id)) return [];
       const horizon = run.quiescent ? Infinity : run.endUs;
       const out: Violation[] = [];
       for (const op of callsAndReturns(run.history)) {

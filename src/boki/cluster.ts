@@ -11,7 +11,8 @@ import type { Checker, FaultGuard, Invariant, NodeSpec, WorldView } from '../cor
 import { decisionAgreement, metalogAgreement } from '../../proofs/log/invariants.ts';
 import { checkLogHistory } from '../../proofs/log/checks.ts';
 import { logLivenessChecker } from '../../proofs/log/liveness.ts';
-import { coordMachine, DEFAULT_COORD_CONFIG } from './coord.ts';
+import { ZK_NODES } from './coord-api.ts';
+import { coordMachine, type CoordState, DEFAULT_COORD_CONFIG } from './coord.ts';
 import type { BokiConfig } from './common.ts';
 import { controllerMachine, type ControllerState } from './controller.ts';
 import { engineMachine, type EngineState } from './engine.ts';
@@ -129,38 +130,39 @@ function sequencerBudget(node: string, view: WorldView): string | null {
   const vi = latestView(view);
   if (!vi) return null;
   // The budget is per view (spec §9.3): group members whose state for the current view is lost,
-  // this one included. A member lost it if it was down when the view was created (the controller
-  // still saw its lease) or crashed since: sequencers keep their metalog only in memory.
-  const since = viewCreationTimes(view).get(vi.view.viewId) ?? 0;
+  // this one included. A member is lost if it is down, or restarted after joining the view (its
+  // metalog lived in memory). A restarted member that never joined the view is not: it may still
+  // join fresh or report honestly that it holds nothing (sequencer.ts).
+  const v = vi.view.viewId;
   for (const log of vi.logs) {
     if (!log.group.includes(node)) continue;
     const lost = new Set<string>([node]);
-    const down = new Map<string, boolean>();
-    for (const ev of view.history) {
-      if (ev.kind !== 'fault') continue;
-      for (const n of ev.fault.nodes ?? []) {
-        if (!log.group.includes(n)) continue;
-        if (ev.fault.kind === 'crash') {
-          if (ev.t >= since) lost.add(n);
-          down.set(n, true);
-        } else if (ev.fault.kind === 'restart' && ev.t < since) down.set(n, false);
+    for (const m of log.group) {
+      if (!view.isUp(m)) {
+        lost.add(m);
+        continue;
       }
+      const st = view.state(m) as SequencerState;
+      if (!st.logs.has(log.ls) && st.lostViews.has(v)) lost.add(m);
     }
-    for (const [n, d] of down) if (d) lost.add(n);
     const budget = Math.ceil(log.group.length / 2) - 1;
     if (lost.size > budget) return `metalog group of logspace ${log.ls} may lose at most ${budget} member(s) per view`;
   }
-  return null;
-}
-
-function viewCreationTimes(view: WorldView): Map<number, number> {
-  const m = new Map<number, number>([[0, 0]]);
-  for (const ev of view.history) {
-    if (ev.kind !== 'record') continue;
-    const e = ev.event as { ev?: string; view?: number };
-    if (e.ev === 'reconfigDone' && e.view !== undefined) m.set(e.view, ev.t);
+  // The next view's groups come from every sequencer whose registration is still alive, and a
+  // crashed one's outlives it by the lease timeout: it may be placed in a group it can never
+  // serve. So dead-but-registered sequencers, this one included, must fit one group's budget.
+  const budget = Math.ceil(vi.view.metalogReplicas / 2) - 1;
+  const stale = new Set<string>([node]);
+  const zk = view.state(COORD_ID) as CoordState | undefined;
+  if (zk) {
+    for (const path of zk.nodes.keys()) {
+      if (!path.startsWith(`${ZK_NODES}/seq`)) continue;
+      const id = path.slice(ZK_NODES.length + 1, path.lastIndexOf('-'));
+      if (!view.isUp(id)) stale.add(id);
+    }
   }
-  return m;
+  if (stale.size > budget) return `${stale.size} sequencers would be dead but still registered; a view may hold at most ${budget} such member(s)`;
+  return null;
 }
 
 function engineBudget(node: string, view: WorldView): string | null {

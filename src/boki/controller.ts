@@ -154,8 +154,15 @@ function onZk(s: ControllerState, evs: ZkEvent[], ctx: Ctx, out: Eff[]): void {
         onReply(s, ev.purpose, ev.rep, ctx, out);
         break;
       case 'lost':
-        // Reads are retried; writes are re-issued by the repair timer if their record never shows.
-        if (ev.purpose.endsWith('dir')) zkGetChildren(s.zk, ctx.nowUs, ev.purpose, ev.purpose.endsWith('nodedir') ? ZK_NODES : ZK_FREEZE, out);
+        // Reads are retried. A write whose reply was lost may or may not have happened: re-issue
+        // it now (a duplicate record is ignored by every reader, the first one wins).
+        if (ev.purpose === `${QUORUM_PURPOSE}:freeze` || ev.purpose === `${QUORUM_PURPOSE}:finalize` || ev.purpose === `${QUORUM_PURPOSE}:new`) {
+          if (s.expect) s.expect.sentUs = -Infinity;
+          repair(s, ctx, out);
+        } else if (ev.purpose === 'watch') {
+          zkGetChildren(s.zk, ctx.nowUs, `${QUORUM_PURPOSE}:nodedir`, ZK_NODES, out);
+          zkGetChildren(s.zk, ctx.nowUs, `${QUORUM_PURPOSE}:freezedir`, ZK_FREEZE, out);
+        } else if (ev.purpose.endsWith('dir')) zkGetChildren(s.zk, ctx.nowUs, ev.purpose, ev.purpose.endsWith('nodedir') ? ZK_NODES : ZK_FREEZE, out);
         else if (ev.purpose.startsWith('member:')) zkGetData(s.zk, ctx.nowUs, ev.purpose, `${ZK_NODES}/${ev.purpose.slice(7)}`, out);
         else if (ev.purpose.startsWith('report:')) zkGetData(s.zk, ctx.nowUs, ev.purpose, `${ZK_FREEZE}/${ev.purpose.slice(7)}`, out);
         break;

@@ -378,6 +378,7 @@ function onProbe(s: DriverState, o: Outstanding, rep: LogReply, ctx: Ctx, out: E
   advancePhase(s, ctx, out);
 }
 
-export function driverDone(s: DriverState): boolean {
-  return s.phase === 'done';
+/** Is the workload over? (False before the driver has started: `done` is polled early too.) */
+export function driverDone(s: DriverState | undefined): boolean {
+  return s !== undefined && s.phase === 'done';
 }

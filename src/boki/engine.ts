@@ -16,8 +16,9 @@
  * and retry at another replica (§3.3), then answer DATA_LOST.
  *
  * Restart within a view (spec §9.3): the engine bumps a synced incarnation, asks its storages what
- * they hold of its shard, fills the holes that can never be ordered with fillers, resumes its
- * counter above everything held, and serves no index it held before the restart.
+ * they hold of its shard, gives every replica that lacks a record some other replica holds a copy
+ * (fillers for holes nobody holds), resumes its localid counter above everything held, and serves
+ * no index it held before the restart.
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';
@@ -168,6 +169,8 @@ export interface EngineState {
   indexes: Map<number, LogIndex>;
   /** Logspaces this engine indexed before a restart: lost, never served. */
   lostIndexes: Set<number>;
+  /** Peers known to have lost their index of a logspace (they answered 'unavailable'). */
+  lostPeers: Map<number, Set<string>>;
   invocations: Map<string, Invocation>;
   ops: Map<string, Op>;
   /** Reads and decision queries in flight, by query id. */
@@ -212,6 +215,7 @@ function newState(cfg: BokiConfig, self: string, incarnation: number, restarted:
     producers: new Map(),
     indexes: new Map(),
     lostIndexes: new Set(),
+    lostPeers: new Map(),
     invocations: new Map(),
     ops: new Map(),
     queries: new Map(),
@@ -771,7 +775,7 @@ function onDecided(s: EngineState, ix: LogIndex, pos: number, d: Decision, ctx: 
  * replica holds. Both are resent like pending appends until ordered (a lost copy would stall the
  * shard), under the new incarnation so storages accept them.
  */
-function repairShard(s: EngineState, p: Producer, all: readonly ShardRecoverAck[], ctx: Ctx, out: Eff[]): void {
+function repairShard(s: EngineState, p: Producer, all: readonly ShardRecoverAck[], relay: boolean, ctx: Ctx, out: Eff[]): void {
   let hi = -1;
   const byCounter = new Map<number, Replicate>();
   for (const a of all) {
@@ -782,7 +786,7 @@ function repairShard(s: EngineState, p: Producer, all: readonly ShardRecoverAck[
     }
   }
   const lo = Math.min(...all.map((a) => a.progress));
-  for (let c = lo; c <= hi; c++) {
+  for (let c = lo; relay && c <= hi; c++) {
     const lacking = all.some((a) => c >= a.progress && !a.held.includes(c));
     if (!lacking) continue;
     const real = byCounter.get(c);
@@ -813,7 +817,9 @@ function onRecoverAck(s: EngineState, from: string, m: ShardRecoverAck, ctx: Ctx
   const acks = [...p.recovering.values()];
   if (acks.some((a) => a === null)) return;
   const all = acks as ShardRecoverAck[];
-  if (!all.some((a) => a.finalized)) repairShard(s, p, all, ctx, out);
+  // Even when the view is already finalized somewhere, the counter must resume above every
+  // counter held: a replay of the metalog would otherwise complete new appends with old records.
+  repairShard(s, p, all, !all.some((a) => a.finalized), ctx, out);
   p.recovering = null;
   // Replay the committed metalog in lite mode to learn this shard's applied position.
   requestCatchup(s, p.ls, [p.info.primary], 0, ctx, out);
@@ -950,25 +956,57 @@ function requestCatchup(s: EngineState, ls: number, to: readonly string[], from:
 // ---------------------------------------------------------------------------------------------
 // The index: advancement, cross-view lookups, serving queries
 
-function hooks(s: EngineState, ctx: Ctx, out: Eff[]): IndexHooks {
+/**
+ * The index hooks, built once: they act on the engine step in progress, held in `cur` for the
+ * duration of a synchronous `advance` call (steps never interleave), which spares a closure
+ * allocation per advance on the hottest path of the engine.
+ */
+const cur: { s: EngineState | null; ctx: Ctx | null; out: Eff[] | null } = { s: null, ctx: null, out: null };
+
+const HOOKS_CANONICAL: IndexHooks = makeHooks(false, false);
+const HOOKS_COND_GE: IndexHooks = makeHooks(true, false);
+const HOOKS_GAPPED: IndexHooks = makeHooks(false, true);
+
+function makeHooks(condGe: boolean, gappedCrash: boolean): IndexHooks {
   return {
-    base: (ix, book, tag) => baseFor(s, ix, book, tag, { k: 'advance', ls: ix.ls }, ctx, out),
+    base: (ix, book, tag) => {
+      const b = baseFor(cur.s!, ix, book, tag, { k: 'advance', ls: ix.ls }, cur.ctx!, cur.out!);
+      if (b === undefined) ix.blockedOn = `count ${book} ${tag}`;
+      return b;
+    },
     seek: (ix, book, tag, pos) => {
-      const prev = prevLogOf(s, ix.viewId, book);
-      const L = ensureLookup(s, 'seek', prev, book, tag, pos, ctx, out);
+      const s = cur.s!;
+      const L = ensureLookup(s, 'seek', prevLogOf(s, ix.viewId, book), book, tag, pos, cur.ctx!, cur.out!);
       if (L.done) return L.hit;
       addLookupWaiter(L, { k: 'advance', ls: ix.ls });
+      ix.blockedOn = L.key;
       return undefined;
     },
-    condGe: s.cfg.variant === 'bug-cond-ge',
-    gappedCrash: s.cfg.variant === 'gapped-condpos-crash',
-    crash: (reason) => out.push(fatal(`${s.self}: ${reason}`)),
-    decided: (ix, pos, d) => onDecided(s, ix, pos, d, ctx, out),
+    condGe,
+    gappedCrash,
+    crash: (reason) => cur.out!.push(fatal(`${cur.s!.self}: ${reason}`)),
+    decided: (ix, pos, d) => onDecided(cur.s!, ix, pos, d, cur.ctx!, cur.out!),
   };
 }
 
+function advanceWithHooks(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): boolean {
+  const saved = { s: cur.s, ctx: cur.ctx, out: cur.out };
+  cur.s = s;
+  cur.ctx = ctx;
+  cur.out = out;
+  ix.blockedOn = null;
+  try {
+    const v = s.cfg.variant;
+    return advance(ix, v === 'bug-cond-ge' ? HOOKS_COND_GE : v === 'gapped-condpos-crash' ? HOOKS_GAPPED : HOOKS_CANONICAL);
+  } finally {
+    cur.s = saved.s;
+    cur.ctx = saved.ctx;
+    cur.out = saved.out;
+  }
+}
+
 function indexAdvance(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): void {
-  const moved = advance(ix, hooks(s, ctx, out));
+  const moved = advanceWithHooks(s, ix, ctx, out);
   if (!moved && !ix.finalized) return;
   if (ix.parked.length > 0) reserveParked(s, ix, ctx, out);
   const waiting = s.lookupsOn.get(ix.ls);
@@ -1085,26 +1123,29 @@ function onStreamInfo(s: EngineState, from: string, m: StreamInfo, ctx: Ctx, out
   else L.waiters.push({ k: 'reply', to: from, sid: m.sid });
 }
 
-function onStreamInfoResp(s: EngineState, m: StreamInfoResp, ctx: Ctx, out: Eff[]): void {
+function onStreamInfoResp(s: EngineState, from: string, m: StreamInfoResp, ctx: Ctx, out: Eff[]): void {
   const key = s.lookupBySid.get(m.sid);
   if (key === undefined) return;
   const L = s.lookups.get(key);
   if (!L || L.done) return;
-  if (m.status === 'unavailable') return askRemote(s, L, ctx, out);
+  if (m.status === 'unavailable') {
+    peerLost(s, L.ls, from);
+    return askRemote(s, L, ctx, out);
+  }
   lookupDone(s, L, m.count, m.target, ctx, out);
 }
 
 /** Serves an index query here (spec §5.4 steps 2-7). */
 function serveQuery(s: EngineState, q: IndexQuery, remote: boolean, ctx: Ctx, out: Eff[]): void {
   const ix = hasIndex(s, q.ls);
-  if (!ix) return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: 'unavailable', hit: null, frontier: 0n, progressOut: 0n }, ctx, out);
+  if (!ix) return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: 'unavailable', lostLs: s.lostIndexes.has(q.ls) ? q.ls : -1, hit: null, frontier: 0n, progressOut: 0n }, ctx, out);
   if (!admitted(s, ix, q, remote, out)) return park(s, ix, { q, remote, deadlineUs: -1 }, out);
   let qq = q;
   if (q.initial) qq = { ...q, frontier: seqOf(ix.ls, indexedEnd(ix)), progressOut: progress(ix.ls, ix.indexedMeta) };
   const r = evaluate(ix, qq);
   switch (r.k) {
     case 'answer':
-      return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: r.hit ? 'found' : 'empty', hit: r.hit, frontier: qq.frontier, progressOut: qq.progressOut }, ctx, out);
+      return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: r.hit ? 'found' : 'empty', lostLs: -1, hit: r.hit, frontier: qq.frontier, progressOut: qq.progressOut }, ctx, out);
     case 'blockMiss':
       return park(s, ix, { q, remote, deadlineUs: ctx.nowUs + s.cfg.p.blockingReadTimeoutMs * 1000 }, out, ctx);
     case 'continue': {
@@ -1112,7 +1153,7 @@ function serveQuery(s: EngineState, q: IndexQuery, remote: boolean, ctx: Ctx, ou
       const next: IndexQuery = { ...qq, ls: prevLs, initial: false, blocking: false, best: r.best, trimSeq: r.trim, redirects: r.redirects };
       if (hasIndex(s, prevLs)) return serveQuery(s, next, false, ctx, out);
       const to = pickIndexReplica(s, prevLs, q.qid);
-      if (to === null) return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: 'unavailable', hit: null, frontier: 0n, progressOut: 0n }, ctx, out);
+      if (to === null) return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: 'unavailable', lostLs: -1, hit: null, frontier: 0n, progressOut: 0n }, ctx, out);
       out.push(send(to, next));
       return;
     }
@@ -1150,7 +1191,7 @@ function admitted(s: EngineState, ix: LogIndex, q: IndexQuery, remote: boolean, 
 
 function park(s: EngineState, ix: LogIndex, pq: ParkedQuery, out: Eff[], ctx?: Ctx): void {
   if (ix.parked.length >= PARKED_MAX) {
-    sendResult(s, pq.q.origin, { type: 'indexResult', qid: pq.q.qid, status: 'unavailable', hit: null, frontier: 0n, progressOut: 0n }, ctx!, out);
+    sendResult(s, pq.q.origin, { type: 'indexResult', qid: pq.q.qid, status: 'unavailable', lostLs: -1, hit: null, frontier: 0n, progressOut: 0n }, ctx!, out);
     return;
   }
   ix.parked.push(pq);
@@ -1194,7 +1235,7 @@ function reserveParked(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): void
 }
 
 function answerEmpty(s: EngineState, ix: LogIndex, q: IndexQuery, ctx: Ctx, out: Eff[]): void {
-  sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: 'empty', hit: null, frontier: seqOf(ix.ls, indexedEnd(ix)), progressOut: progress(ix.ls, ix.indexedMeta) }, ctx, out);
+  sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: 'empty', lostLs: -1, hit: null, frontier: seqOf(ix.ls, indexedEnd(ix)), progressOut: progress(ix.ls, ix.indexedMeta) }, ctx, out);
 }
 
 function armBlock(s: EngineState, deadlineUs: number, ctx: Ctx, out: Eff[]): void {
@@ -1233,10 +1274,20 @@ function pickIndexReplica(s: EngineState, ls: number, salt: number): string | nu
   const info = vi.logBySeqNum.get(ls % 0x1_0000);
   if (!info) return null;
   const cur = curView(s);
-  const live = info.indexEngines.filter((e) => e !== s.self && (!cur || cur.enginePos.has(e)));
-  const pool = live.length > 0 ? live : info.indexEngines.filter((e) => e !== s.self);
+  const lost = s.lostPeers.get(ls);
+  const ok = (e: string) => e !== s.self && (lost === undefined || !lost.has(e));
+  const live = info.indexEngines.filter((e) => ok(e) && (!cur || cur.enginePos.has(e)));
+  const pool = live.length > 0 ? live : info.indexEngines.filter(ok);
   if (pool.length === 0) return null;
-  return pool[(salt + s.rr++) % pool.length]!;
+  void salt;
+  return pool[s.rr++ % pool.length]!;
+}
+
+/** A peer answered that it lost its index of `ls` (it restarted): never ask it again. */
+function peerLost(s: EngineState, ls: number, peer: string): void {
+  let set = s.lostPeers.get(ls);
+  if (!set) s.lostPeers.set(ls, (set = new Set()));
+  set.add(peer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1445,6 +1496,7 @@ function onMessage(s: EngineState, from: string, m: BokiMessage, ctx: Ctx, out: 
     case 'indexQuery':
       return serveQuery(s, m, true, ctx, out);
     case 'indexResult':
+      if (m.status === 'unavailable' && m.lostLs >= 0) peerLost(s, m.lostLs, from);
       return onIndexResult(s, m, ctx, out);
     case 'readAtResult':
       return onReadAtResult(s, m, ctx, out);
@@ -1455,13 +1507,16 @@ function onMessage(s: EngineState, from: string, m: BokiMessage, ctx: Ctx, out: 
       if (reqId === undefined) return;
       const op = s.ops.get(reqId);
       if (!op || op.k !== 'append' || op.decQid !== m.qid) return;
-      if (m.status === 'unavailable') return requestDecision(s, op, ctx, out);
+      if (m.status === 'unavailable') {
+        peerLost(s, m.ls, from);
+        return requestDecision(s, op, ctx, out);
+      }
       return decisionDone(s, op, { ok: m.ok, target: m.target }, m.progressOut, ctx, out);
     }
     case 'streamInfo':
       return onStreamInfo(s, from, m, ctx, out);
     case 'streamInfoResp':
-      return onStreamInfoResp(s, m, ctx, out);
+      return onStreamInfoResp(s, from, m, ctx, out);
     case 'shardRecoverAck':
       return onRecoverAck(s, from, m, ctx, out);
     case 'trimResp':

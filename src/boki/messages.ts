@@ -205,6 +205,8 @@ export interface IndexResult {
   readonly type: 'indexResult';
   readonly qid: number;
   readonly status: QueryStatus;
+  /** 'unavailable' from a replica that lost its index: that logspace (else -1). */
+  readonly lostLs: number;
   readonly hit: Hit | null;
   readonly frontier: bigint;
   readonly progressOut: bigint;

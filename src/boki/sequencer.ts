@@ -16,12 +16,17 @@
  * tails; on the finalize record it adopts the final tail (truncating an uncommitted entry the seal
  * left out, catching up from the group if it fell behind).
  *
- * The metalog lives only in memory (spec §1.1): a restarted sequencer has lost every log it held
- * and takes part only in views created after it came back.
+ * The metalog lives only in memory (spec §1.1): a restarted sequencer has lost every log it held.
+ * It does persist (synced) one marker per view it joins, before it can acknowledge anything in
+ * it (project decision): after a restart, a view it had joined is lost for good, but a view it
+ * never joined (the controller built it from a registration that outlived the crash) it may
+ * still join fresh, or, if that view is already frozen, report honestly that it holds nothing.
+ * Either keeps the group's seal quorum reachable; neither can hide a committed entry, because a
+ * member that never acknowledged is in no majority that committed one.
  */
 import { assert, assertNever } from '../core/assert.ts';
-import type { Ctx, Effect, Machine } from '../core/contract.ts';
-import { fatal, send } from '../core/contract.ts';
+import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';
+import { fatal, persist, send } from '../core/contract.ts';
 import { ZK_FREEZE } from './coord-api.ts';
 import type { ZkResponse } from './coord-api.ts';
 import { armGrid, bookRecord, type BokiConfig, CATCHUP_BATCH_MAX, entryEnd, finalLogOf, newViewBook, tailEntry, type ViewBook } from './common.ts';
@@ -69,8 +74,10 @@ export interface SequencerState {
   readonly zk: ZkClient;
   views: ViewBook;
   logs: Map<number, SeqLog>;
-  /** Booted after a crash: logs of views listed in the first pass over the view log were lost. */
+  /** Booted after a crash (recover): views it had joined before are `lostViews`. */
   restarted: boolean;
+  /** Views this node joined in an earlier incarnation (from its disk): their state is lost. */
+  lostViews: Set<number>;
   repairArmed: boolean;
   /** For invariants: bumped at every boot, so per-node checks can reset. */
   readonly boot: number;
@@ -78,8 +85,9 @@ export interface SequencerState {
 
 type Eff = Effect<NodeMessage>;
 
-function newState(cfg: BokiConfig, self: string, boot: number, restarted: boolean): SequencerState {
+function newState(cfg: BokiConfig, self: string, boot: number, restarted: boolean, lostViews: Set<number>): SequencerState {
   return {
+    lostViews,
     cfg,
     self,
     zk: newZkClient(self, 'sequencer', cfg.p.heartbeatIntervalMs, cfg.p.failureTimeoutMs, boot),
@@ -93,8 +101,12 @@ function newState(cfg: BokiConfig, self: string, boot: number, restarted: boolea
 
 export const sequencerMachine: Machine<BokiConfig, SequencerState, NodeMessage> = {
   role: 'sequencer',
-  init: (cfg, self) => newState(cfg, self, 0, false),
-  recover: (cfg, self) => newState(cfg, self, 1, true),
+  init: (cfg, self) => newState(cfg, self, 0, false, new Set()),
+  recover(cfg, self, disk: DiskImage) {
+    const lost = new Set<number>();
+    for (const key of disk.keys()) if (key.startsWith('joined/')) lost.add(Number(key.slice(7)));
+    return newState(cfg, self, 1, true, lost);
+  },
   step(s, input, ctx) {
     const out: Eff[] = [];
     switch (input.type) {
@@ -161,33 +173,53 @@ function onZk(s: SequencerState, evs: ZkEvent[], ctx: Ctx, out: Eff[]): void {
 }
 
 function onViewRecord(s: SequencerState, seqNo: number, rec: ViewRecord, ctx: Ctx, out: Eff[]): void {
-  // A restarted sequencer lost every log it held: views listed in its first pass over the view
-  // log are ones it cannot serve. (The listing's reply precedes every record it delivers.)
+  // A restarted sequencer first replays the view log as history (records listed in its first
+  // pass; the listing's reply precedes every record delivered), then acts on the current view.
   assert(s.zk.firstListingEnd >= 0, 'view records follow the first directory listing');
-  if (!bookRecord(s.views, rec)) return;
-  switch (rec.kind) {
-    case 'new':
-      if (!s.restarted || seqNo >= s.zk.firstListingEnd) joinView(s, s.views.infos[rec.view.viewId]!, ctx, out);
-      break;
-    case 'freeze':
-      freezeView(s, rec.viewId, out);
-      reportFreeze(s, rec.viewId, ctx, out);
-      break;
-    case 'finalize':
-      for (const fl of rec.logs) {
-        const sl = s.logs.get(fl.ls);
-        if (sl) finalizeLog(s, sl, fl, ctx, out);
-      }
-      break;
-    default:
-      assertNever(rec, 'view record');
+  const history = s.restarted && seqNo < s.zk.firstListingEnd;
+  if (bookRecord(s.views, rec)) {
+    switch (rec.kind) {
+      case 'new':
+        if (!history && !s.lostViews.has(rec.view.viewId)) joinView(s, s.views.infos[rec.view.viewId]!, ctx, out);
+        break;
+      case 'freeze':
+        freezeView(s, rec.viewId, out);
+        if (!history) reportFreeze(s, rec.viewId, ctx, out);
+        break;
+      case 'finalize':
+        for (const fl of rec.logs) {
+          const sl = s.logs.get(fl.ls);
+          if (sl) finalizeLog(s, sl, fl, ctx, out);
+        }
+        break;
+      default:
+        assertNever(rec, 'view record');
+    }
   }
+  if (history && seqNo === s.zk.firstListingEnd - 1) afterHistory(s, ctx, out);
+}
+
+/**
+ * The end of a restarted sequencer's replay: the current view, if not finalized and not one it
+ * had joined, is joined fresh, or, if already frozen, answered with an honest empty report.
+ */
+function afterHistory(s: SequencerState, ctx: Ctx, out: Eff[]): void {
+  const v = s.views.current;
+  if (v < 0 || s.views.finals.has(v) || s.lostViews.has(v)) return;
+  if (s.views.frozen < v) return joinView(s, s.views.infos[v]!, ctx, out);
+  reportFreeze(s, v, ctx, out);
 }
 
 function joinView(s: SequencerState, vi: ViewInfo, ctx: Ctx, out: Eff[]): void {
+  let marked = false;
   for (const info of vi.logs) {
     const isPrimary = info.primary === s.self;
     if (!isPrimary && !info.backups.includes(s.self)) continue;
+    if (!marked) {
+      // Synced before any acknowledgement this view could see (effects run in order).
+      out.push(persist(`joined/${vi.view.viewId}`, true, true));
+      marked = true;
+    }
     const E = vi.view.engines.length;
     const slots = new Map<string, number[]>();
     for (let e = 0; e < E; e++) {
@@ -235,13 +267,20 @@ function freezeView(s: SequencerState, viewId: number, out: Eff[]): void {
   }
 }
 
-/** Writes this sequencer's seal report: the tail of every log of the view it replicates. */
+/**
+ * Writes this sequencer's seal report: the tail of every log of the view it replicates, and an
+ * empty one for every log of the view whose group it belongs to without ever having joined it.
+ */
 function reportFreeze(s: SequencerState, viewId: number, ctx: Ctx, out: Eff[]): void {
   const logs: { ls: number; position: number; tail: MetaEntry[] }[] = [];
   for (const sl of s.logs.values()) {
     if (sl.viewId !== viewId) continue;
     const n = sl.entries.length;
     logs.push({ ls: sl.ls, position: n, tail: sl.entries.slice(Math.max(0, n - s.cfg.p.sealTailEntries)) });
+  }
+  const vi = s.views.infos[viewId];
+  if (vi && !s.lostViews.has(viewId)) {
+    for (const info of vi.logs) if (info.group.includes(s.self) && !s.logs.has(info.ls)) logs.push({ ls: info.ls, position: 0, tail: [] });
   }
   if (logs.length === 0) return;
   zkCreate(s.zk, ctx.nowUs, `report:${viewId}`, `${ZK_FREEZE}/${viewId}-${s.self}`, { viewId, sequencer: s.self, logs }, 'persistent', out);

@@ -49,8 +49,11 @@ export interface StoLog {
   readonly sources: SrcShard[];
   /** By engine position: this storage's shard for it, or null. */
   readonly srcByPos: (SrcShard | null)[];
-  /** Ordered records by log position. */
-  ordered: Map<number, Replicate>;
+  /**
+   * Ordered records by log position (an array, holes for other shards' positions and trimmed
+   * records: dense in the common S = R layout, and cheap to hash at the end of a run).
+   */
+  ordered: (Replicate | undefined)[];
   /** Rows of ordered records deleted by a trim: indexes may still need them, and the audit. */
   tombstones: Map<number, Tombstone>;
   /** End of the last applied NEW_LOGS entry, and its metalog position. */
@@ -242,7 +245,7 @@ function openLog(s: StorageState, vi: ViewInfo, info: LogInfo, ctx: Ctx, out: Ef
     info,
     sources,
     srcByPos,
-    ordered: new Map(),
+    ordered: [],
     tombstones: new Map(),
     appliedEnd: 0,
     lastK: -1,
@@ -330,7 +333,7 @@ function onMessage(s: StorageState, from: string, m: BokiMessage, ctx: Ctx, out:
       const rows: IndexRow[] = [];
       const to = Math.min(m.to, m.from + 4096);
       for (let pos = m.from; pos < to; pos++) {
-        const r = sl.ordered.get(pos);
+        const r = sl.ordered[pos];
         if (r) rows.push(rowOf(r, pos));
         else {
           const t = sl.tombstones.get(pos);
@@ -386,8 +389,9 @@ function onReplicate(s: StorageState, m: Replicate, ctx: Ctx, out: Eff[]): void 
   if (m.counter < src.applied) return; // already ordered
   const had = src.pending.get(m.counter);
   if (had !== undefined) {
-    // A filler replaces whatever is pending under its localid (spec §9.3); the published storage
-    // replaces any entry, which is how a reused localid overwrites a pending record.
+    // A filler replaces whatever is pending under its localid (spec §9.3; canonically a restarted
+    // engine sends fillers only for counters no replica holds, see engine.ts repairShard); the
+    // published storage replaces any entry, which is how a reused localid overwrites a record.
     const replace = m.kind === 'filler' || s.cfg.variant === 'localid-reuse-after-restart';
     if (!replace || had.attemptId === m.attemptId) return;
   }
@@ -526,7 +530,7 @@ function applyEntry(s: StorageState, sl: StoLog, e: MetaEntry, live: boolean, ct
         if (live) rows.push(row);
         continue;
       }
-      sl.ordered.set(pos, r);
+      sl.ordered[pos] = r;
       if (live) rows.push(rowOf(r, pos));
       if (lazy(s)) out.push(persist(recKey(sl.ls, r.engine, r.counter), r, false));
       const parked = sl.parked.get(pos);
@@ -570,9 +574,10 @@ function applyTrim(s: StorageState, e: TrimEntry, out: Eff[]): void {
   if (old !== undefined && old >= e.trimSeq) return;
   s.trimPoints.set(e.book, e.trimSeq);
   for (const sl of s.logs.values()) {
-    for (const [pos, r] of sl.ordered) {
-      if (r.book !== e.book || seqOf(sl.ls, pos) >= e.trimSeq) continue;
-      sl.ordered.delete(pos);
+    for (let pos = 0; pos < sl.ordered.length; pos++) {
+      const r = sl.ordered[pos];
+      if (r === undefined || r.book !== e.book || seqOf(sl.ls, pos) >= e.trimSeq) continue;
+      sl.ordered[pos] = undefined;
       const row = tombOf(r, pos);
       sl.tombstones.set(pos, row);
       out.push(persist(`x/${sl.ls}/${pos}`, row, false));
@@ -592,7 +597,7 @@ function onReadAt(s: StorageState, from: string, m: ReadAt, out: Eff[]): void {
     out.push(send(from, { type: 'readAtResult', qid: m.qid, ls: m.ls, pos: m.pos, rec: null, aux: null }));
     return;
   }
-  if (sl.ordered.has(m.pos) || sl.finalized || m.pos < sl.appliedEnd) return answerRead(sl, from, m, out);
+  if (sl.ordered[m.pos] !== undefined || sl.finalized || m.pos < sl.appliedEnd) return answerRead(sl, from, m, out);
   if (sl.parkedCount >= PARKED_MAX) return answerRead(sl, from, m, out);
   let list = sl.parked.get(m.pos);
   if (!list) sl.parked.set(m.pos, (list = []));
@@ -602,7 +607,7 @@ function onReadAt(s: StorageState, from: string, m: ReadAt, out: Eff[]): void {
 }
 
 function answerRead(sl: StoLog, from: string, m: ReadAt, out: Eff[]): void {
-  const r = sl.ordered.get(m.pos) ?? null;
+  const r = sl.ordered[m.pos] ?? null;
   out.push(send(from, { type: 'readAtResult', qid: m.qid, ls: m.ls, pos: m.pos, rec: r, aux: r ? (sl.aux.get(m.pos) ?? null) : null }));
 }
 

@@ -89,7 +89,7 @@ const BOKI: Record<string, z.ZodType> = {
     progressOut: big,
     issuedUs: sint,
   }),
-  indexResult: z.object({ type: z.literal('indexResult'), qid: int, status: z.enum(['found', 'empty', 'unavailable']), hit: hit.nullable(), frontier: big, progressOut: big }),
+  indexResult: z.object({ type: z.literal('indexResult'), qid: int, status: z.enum(['found', 'empty', 'unavailable']), lostLs: sint, hit: hit.nullable(), frontier: big, progressOut: big }),
   readAt: z.object({ type: z.literal('readAt'), qid: int, ls: int, pos: int }),
   readAtResult: z.object({ type: z.literal('readAtResult'), qid: int, ls: int, pos: int, rec: replicate.nullable(), aux: str.nullable() }),
   decisionQuery: z.object({ type: z.literal('decisionQuery'), qid: int, ls: int, pos: int }),

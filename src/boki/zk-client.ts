@@ -141,6 +141,8 @@ export function zkOnTimer(c: ZkClient, nowUs: number, out: Eff[]): ZkEvent[] {
     return evs;
   }
   out.push(send(ZK_NODE_ID, { type: 'zk.ping', session: c.session }));
+  // A record is waiting for an earlier one that nobody is fetching: read the directory again.
+  if (c.fetched.size > 0 && c.fetching.size === 0) zkGetChildren(c, nowUs, 'viewdir', ZK_VIEWS, out);
   for (const [xid, p] of c.pending) {
     if (nowUs - p.sentUs < c.requestTimeoutUs) continue;
     c.pending.delete(xid);
@@ -273,10 +275,17 @@ function parseViewRecord(name: string, data: unknown): ViewRecord | null {
 /** Handles the lost-request events the client can retry by itself; returns the rest. */
 export function zkRetryOwn(c: ZkClient, ev: ZkEvent, nowUs: number, out: Eff[]): boolean {
   if (ev.k !== 'lost') return false;
-  if (ev.purpose === 'register' || ev.purpose === 'watch') {
-    // Both are safe to repeat: a duplicate registration belongs to the same session.
+  if (ev.purpose === 'register') {
+    // Safe to repeat: a duplicate registration belongs to the same session.
     zkRequest(c, nowUs, ev.purpose, (session, xid) => ({ ...ev.req, session, xid }) as ZkRequest, out);
     return true;
+  }
+  if (ev.purpose === 'watch') {
+    // Events between the lost request and its retry were never sent: re-read what is watched.
+    // The node sees the event too, to re-read its own directories.
+    zkRequest(c, nowUs, ev.purpose, (session, xid) => ({ ...ev.req, session, xid }) as ZkRequest, out);
+    zkGetChildren(c, nowUs, 'viewdir', ZK_VIEWS, out);
+    return false;
   }
   if (ev.purpose === 'viewdir' || ev.purpose.startsWith('view:')) {
     zkGetChildren(c, nowUs, 'viewdir', ZK_VIEWS, out);

@@ -28,7 +28,7 @@ export const bokiSystem: SystemDef<BokiParams> = {
       nodes,
       invariants: cluster.invariants(),
       checkers: cluster.checkers({ probes: p.probes, books: p.books }),
-      done: (view) => driverDone(view.state('driver') as DriverState),
+      done: (view) => driverDone(view.state('driver') as DriverState | undefined),
       report: (run) => ({ log: logReport(run) }),
       faultGuard: cluster.faultGuard,
       resolveSelector: cluster.resolveSelector,

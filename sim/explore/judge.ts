@@ -58,7 +58,7 @@ export class Judge<S, A> {
   readonly violations: Discovery<S, A>[] = [];
 
   constructor(
-    private readonly model: Model<S, A>,
+    model: Model<S, A>,
     private readonly key: StateKey<S, A>,
     private readonly violationsMax: number,
   ) {

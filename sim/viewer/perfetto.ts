@@ -44,8 +44,6 @@ export interface PerfettoTrace {
 const PID = 1;
 /** Shortest slice drawn, in µs: long enough for flow ends to sit strictly inside it. */
 const MIN_SLICE_US = 1;
-/** The finest spacing of steps that share a microsecond (1 ns, Perfetto's resolution). */
-const MIN_FRACTION_US = 0.001;
 /** Explorer step indices are spread this many µs apart. */
 const STEP_US = 1000;
 

@@ -73,8 +73,6 @@ export interface Producer {
   stallMark: number;
 }
 
-type AppendKind = 'append' | 'condAppend' | 'overwrite';
-
 interface AppendOp {
   readonly k: 'append';
   readonly reqId: string;

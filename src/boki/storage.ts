@@ -18,7 +18,7 @@ import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';
 import { fatal, persist, send, setTimer } from '../core/contract.ts';
 import type { ZkResponse } from './coord-api.ts';
-import { armGrid, bookRecord, type BokiConfig, CATCHUP_BATCH_MAX, entryEnd, finalLogOf, newViewBook, type ViewBook } from './common.ts';
+import { armGrid, bookRecord, type BokiConfig, entryEnd, finalLogOf, newViewBook, type ViewBook } from './common.ts';
 import { nodeNumber, seqOf } from './ids.ts';
 import type { BokiMessage, CatchupResp, FinalLog, IndexRow, MetaEntry, NewLogsEntry, NodeMessage, ReadAt, Replicate, TrimEntry } from './messages.ts';
 import { type LogInfo, type ViewInfo } from './view.ts';

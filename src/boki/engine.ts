@@ -201,7 +201,18 @@ const PARKED_MAX = 100_000;
 /** Work bound per step for loops over parked queries (readprev-pending-hang trips it). */
 const PARKED_LOOP_MAX = 1_000_000;
 
+/**
+ * Query and lookup ids are unique across incarnations: each incarnation numbers from its own
+ * base. Answers to the previous incarnation's queries may still be in flight after a restart, and
+ * a reused id would hand one of them to a new query of another stream (wf-crash-storm seed 299
+ * under hm-read: a readNext answered with a record below its minSeq, from another stream).
+ */
+const ID_SPACE = 2 ** 32;
+/** Incarnations below this keep every id under 2^53, exact as a JS number. */
+const INCARNATIONS_MAX = 2 ** 20;
+
 function newState(cfg: BokiConfig, self: string, incarnation: number, restarted: boolean): EngineState {
+  assert(Number.isInteger(incarnation) && incarnation >= 0 && incarnation < INCARNATIONS_MAX, `engine ${self}: incarnation ${incarnation} out of range`);
   return {
     cfg,
     self,
@@ -219,7 +230,7 @@ function newState(cfg: BokiConfig, self: string, incarnation: number, restarted:
     queries: new Map(),
     trims: new Map(),
     heldOps: [],
-    nextQid: 0,
+    nextQid: incarnation * ID_SPACE,
     attempts: 0,
     rr: 0,
     cache: new Map(),
@@ -228,7 +239,7 @@ function newState(cfg: BokiConfig, self: string, incarnation: number, restarted:
     lookups: new Map(),
     lookupBySid: new Map(),
     lookupsOn: new Map(),
-    nextSid: 0,
+    nextSid: incarnation * ID_SPACE,
     repairArmed: false,
     blockArmedUs: -1,
     boot: incarnation,

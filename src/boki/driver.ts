@@ -391,7 +391,7 @@ function onProbe(s: DriverState, o: Outstanding, rep: LogReply, ctx: Ctx, out: E
  * operations one after another (each as soon as the previous is answered: no think times, no
  * polling), done when the last is answered. Chosen so that each kind of answer occurs: appends,
  * a conditional append that succeeds, one at a stale position and one beyond the stream's end
- * (both fail), reads both ways and the tail, a trim below the first record, and the end.
+ * (both fail), reads both ways and the tail, a trim of the first record, and the end.
  */
 export const SCRIPT = ['begin', 'append', 'condAppend', 'condAppend', 'condAppend', 'append', 'readPrev', 'readNext', 'checkTail', 'trim', 'end'] as const;
 
@@ -464,7 +464,8 @@ function scriptNext(s: DriverState, ctx: Ctx, out: Eff[]): void {
       req = { op: 'checkTail', inv, tag };
       break;
     case 'trim':
-      req = { op: 'trim', inv, uptoSeq: first ?? 0n };
+      // Below the first record: trims it (the reads come before).
+      req = { op: 'trim', inv, uptoSeq: first === undefined ? 0n : first + 1n };
       break;
     case 'end':
       req = { op: 'end', inv };

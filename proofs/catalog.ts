@@ -374,6 +374,14 @@ const LOG_REFUTE = { strategy: 'random' as const, statesMax: 100_000, seed: 1 };
 /** A variant log-tiny can express whose counterexample the search does not find (yet). */
 const LOG_NOT_EXPOSED_NOTE = 'no counterexample within the budget on log-tiny: a reportable non-finding until a setup that exposes it is added';
 
+/**
+ * Timed, with a spare sequencer: each step advances the clock by 1 us and a timer fires at its
+ * deadline (the clock jumps there), so ZooKeeper sessions of crashed nodes expire and the
+ * controller reconfigures onto the spare (about half the walks change views). Untimed, no session
+ * ever expires and no elapsed-time resend ever fires.
+ */
+const LOG_TIMED: Sets = [['timeStepUs', 1], ['spareSequencers', 1]];
+
 /** How each Boki variant log-tiny can express is exposed: the property and message expected. */
 export const LOG_VARIANT_SETUPS: Readonly<Record<string, { refutedBy: readonly string[]; match?: string; sets?: Sets; fast?: boolean; knownIssue?: string }>> = {
   // Failure-free: the script's trim and its condAppend beyond the stream's end abort the engine.
@@ -387,6 +395,15 @@ export const LOG_VARIANT_SETUPS: Readonly<Record<string, { refutedBy: readonly s
   'bug-backup-reorders': { refutedBy: ['log-metalog-agreement'], sets: [['earlyTimers', 1]], knownIssue: LOG_NOT_EXPOSED_NOTE },
   // A storage node crash-restarts between reporting a record and the cut that covers it.
   'storage-restart-abort': { refutedBy: ['fatal'], match: 'lacks', knownIssue: LOG_NOT_EXPOSED_NOTE },
+  // A primary crashes with its last cut unacknowledged, restarts, and reads a finalize record one
+  // entry short of what it holds; it keeps the entry.
+  'finalize-ahead-by-one': { refutedBy: ['log-metalog-agreement'], match: 'finalized logspace .* but the published final position', sets: LOG_TIMED },
+  // The primary crashes after replicating its last cut but before the acknowledgements; finalize
+  // must answer the covered appends, not discard them (or forget uncovered ones).
+  'bug-discard-covered': { refutedBy: ['log-history'], match: 'log-discarded-invisible', sets: LOG_TIMED, knownIssue: LOG_NOT_EXPOSED_NOTE },
+  'bug-lost-discard': { refutedBy: ['log-history', 'log-liveness'], sets: LOG_TIMED, knownIssue: LOG_NOT_EXPOSED_NOTE },
+  // A member more than one entry behind at finalize.
+  'finalize-no-catchup': { refutedBy: ['fatal'], sets: [...LOG_TIMED, ['sealTailEntries', 1]], knownIssue: LOG_NOT_EXPOSED_NOTE },
   // The primary cuts as soon as one storage node reports a record (timers fire at any moment, so
   // the cut need not wait for the other's report); the other applies the entry before the record
   // arrives and aborts. The canonical log shows no such fatal in the same search.
@@ -395,26 +412,20 @@ export const LOG_VARIANT_SETUPS: Readonly<Record<string, { refutedBy: readonly s
   'storage-lazy-unsynced': { refutedBy: ['log-history'], match: 'log-no-lost-ack|log-read-validity', sets: [['storages', 1], ['userlogReplicas', 1]], knownIssue: LOG_NOT_EXPOSED_NOTE },
 };
 
-/** log-tiny is untimed: ZooKeeper sessions never expire, so the controller never reconfigures. */
-const NEEDS_VIEW_CHANGE = 'needs a view change, which log-tiny never makes (untimed: no ZooKeeper session expires, so no failure is detected)';
 /** Runs end when the script is answered; a stuck run never ends, and liveness is judged at ends. */
 const LIVENESS = 'a hang (liveness): a stuck log-tiny run never ends, and the explorer judges liveness only where a run ends';
 
 /** Variants log-tiny cannot express, with the reason (each is caught by its log scenario). */
 export const LOG_NOT_EXPECTED: Readonly<Record<string, string>> = {
-  'seal-only-from-view-0': `${NEEDS_VIEW_CHANGE}; it needs two`,
-  'continuation-flag': `needs a remote index (an engine that does not index the log; log-tiny's one engine does), and ${NEEDS_VIEW_CHANGE}`,
+  'seal-only-from-view-0': 'needs two view changes (the second seal is the one that fails); log-tiny has one crash and restart',
+  'continuation-flag': 'needs a remote index (an engine that does not index the log; log-tiny\'s one engine does) across a view change',
   'metalog-single-replica-stall': `${LIVENESS} (with one metalog replica nothing commits)`,
   'localid-reuse-after-restart': 'needs appends on an engine after it restarts: the scripted invocation dies with its engine',
-  'finalize-no-catchup': NEEDS_VIEW_CHANGE,
-  'finalize-ahead-by-one': NEEDS_VIEW_CHANGE,
-  'manual-reconfig-only': NEEDS_VIEW_CHANGE,
-  'reconfig-keeps-dead-nodes': NEEDS_VIEW_CHANGE,
+  'manual-reconfig-only': `${LIVENESS} (no view replaces a crashed node)`,
+  'reconfig-keeps-dead-nodes': `${LIVENESS} (a view that keeps a dead storage node stalls its reads)`,
   'read-no-timeout': `${LIVENESS} (a read waiting on a dead storage node)`,
   'lazy-blocking-timeout': `${LIVENESS}; the script issues no blocking read`,
   'readprev-pending-hang': `${LIVENESS} (a parked readPrev)`,
-  'bug-discard-covered': NEEDS_VIEW_CHANGE,
-  'bug-lost-discard': NEEDS_VIEW_CHANGE,
   'bug-seqnum-shard-order': 'needs two engines\' shards in one cut; log-tiny has one engine',
 };
 

@@ -382,6 +382,14 @@ const LOG_NOT_EXPOSED_NOTE = 'no counterexample within the budget on log-tiny: a
  */
 const LOG_TIMED: Sets = [['timeStepUs', 1], ['spareSequencers', 1]];
 
+/**
+ * The log-history audit's completeness check (log-no-lost-ack, checkComplete in
+ * proofs/log/audit.ts) also judges walks cut at the depth bound, and a walk cut right after the
+ * primary commits an entry, with the entry still in flight to every storage node, is reported as
+ * a lost position. Reported, not changed here.
+ */
+const LOG_AUDIT_TRUNCATED = 'log-no-lost-ack reports a walk cut at the depth bound right after a commit, the entry still in flight to every storage node (the audit judges truncated runs as settled)';
+
 /** How each Boki variant log-tiny can express is exposed: the property and message expected. */
 export const LOG_VARIANT_SETUPS: Readonly<Record<string, { refutedBy: readonly string[]; match?: string; sets?: Sets; fast?: boolean; knownIssue?: string }>> = {
   // Failure-free: the script's trim and its condAppend beyond the stream's end abort the engine.
@@ -442,6 +450,15 @@ function logProofs(): ProofDef[] {
       statement: `the scripted workload completes and the log's invariants and checks hold: no counterexample in ${LOG_SEARCH.statesMax} coverage-guided steps (2 sequencers, 1 engine, 2 storage nodes, <= 1 crash and 1 restart)`,
       variant: null,
       expect: 'survives',
+    },
+    {
+      ...base,
+      name: 'log/invariants-view-change',
+      statement: `as above with view changes (timed, a spare sequencer: crashed nodes' sessions expire and the controller reconfigures): no counterexample in ${LOG_SEARCH.statesMax} coverage-guided steps`,
+      sets: LOG_TIMED,
+      variant: null,
+      expect: 'survives',
+      knownIssue: LOG_AUDIT_TRUNCATED,
     },
   ];
   for (const v of def?.variants ?? []) {

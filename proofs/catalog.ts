@@ -14,8 +14,9 @@
  *   at most one function crash), the unsafe control and every artifact variant refuted, minus the
  *   variants the spec expects to survive (non-findings, reported as such);
  * - `log`: the Boki log's invariants and checks on `log-tiny` (a scripted invocation of eleven
- *   operations, at most one crash and restart), and each Boki variant log-tiny can express
- *   refuted, minus the variants it cannot express (with the reason).
+ *   operations, at most one crash and restart; untimed, and timed with a spare sequencer for view
+ *   changes), and each Boki variant log-tiny can express refuted, minus the variants it cannot
+ *   express (with the reason).
  *
  * `fast` marks the subset CI runs on every change (`halfmoon prove --fast`); the whole catalog runs
  * with `halfmoon prove`.
@@ -361,7 +362,8 @@ export const WF_ABLATIONS: readonly Ablation[] = [
  * storage nodes, with at most one crash and one restart; a run ends when the script is answered.
  * A walk completes in about 500 steps, and the space is far too large to exhaust, so the group
  * runs guided searches like wf: the canonical log must survive the budget, a refutation must find
- * its counterexample within it.
+ * its counterexample within it. Untimed, no ZooKeeper session ever expires, so there are no view
+ * changes; the timed setup (LOG_TIMED) adds them for the variants that need one.
  */
 const LOG_SEARCH = { strategy: 'coverage' as const, statesMax: 100_000, seed: 1 };
 /**

@@ -25,7 +25,10 @@
  *   that node alone, or branches over listed values for labels named in `branchRandom` (the
  *   register driver's read-or-write choice).
  * - Links break on a crash, as in the simulator: messages to and from a crashed node are lost, and
- *   messages sent to a down node are lost.
+ *   messages sent to a down node are lost. Links of the nodes listed in `fifo` deliver in send
+ *   order (the simulator's TCP-like links); all others are unordered.
+ * - A run ends where the system's `done` holds with `stopAtDone`, as the simulator stops there:
+ *   for systems whose background timers never fall silent, the only terminal states.
  * - Pauses, partitions and clock faults are not separate actions: an unordered network already
  *   delays any message arbitrarily, and a partition's effect on safety is that of dropped messages.
  *

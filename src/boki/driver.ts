@@ -15,6 +15,10 @@
  * the liveness checker requires to succeed), settles and declares the run done. A request left
  * unanswered for `clientTimeoutMs` is abandoned (its invocation restarts elsewhere); the driver
  * then waits out the liveness bound so the checker can judge it.
+ *
+ * With `workload: 'script'` (the explorer's log-tiny) it instead runs `SCRIPT`: one invocation
+ * issuing a fixed handful of operations one after another, done when the last is answered, with
+ * no timers at all.
  */
 import { assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine } from '../core/contract.ts';
@@ -110,8 +114,8 @@ export const driverMachine: Machine<DriverConfig, DriverState, never, LogRequest
   }),
   recover: (cfg) => driverMachine.init(cfg, 'driver'),
   step(s, input, ctx) {
-    const out: Eff[] = [];
     if (s.cfg.script) return scriptStep(s, input, ctx);
+    const out: Eff[] = [];
     switch (input.type) {
       case 'start':
         for (const sl of s.slots) out.push(setTimer(`s:${sl.idx}`, s.cfg.p.startMs * 1000 + 1 + Math.floor(rnd(ctx) * thinkMeanUs(s.cfg.p))));

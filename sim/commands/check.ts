@@ -62,8 +62,9 @@ Models: ${MODELS.map((m) => `${m.name} (${m.description})`).join('; ')}; system:
   --set <key=value>   model settings: 2pc takes rms and symmetry=full|sort; system models take the
                       fault budget (crashes, restarts, drops, duplicates, maybes, earlyTimers), the
                       semantics (inFlight=set|multiset, timers=unordered|duration|quiescent,
-                      timeStepUs, unsyncedLoss=prefixes|all, checkers=terminal|every) and any
-                      system parameter (replicas, clients, opsPerClient, protocol, ...)
+                      timeStepUs, unsyncedLoss=prefixes|all, checkers=terminal|every,
+                      fifo=["<node>",...] for in-order links, stopAtDone=true to end runs at done)
+                      and any system parameter (replicas, clients, opsPerClient, protocol, ...)
   --symmetry          reduce by permutations of interchangeable nodes (the model declares them)
   --por               sleep-set partial-order reduction (dfs; fewer states generated)
   --depth <d>         path length bound (guided: steps per walk, default 1000)

@@ -25,7 +25,10 @@
  *   that node alone, or branches over listed values for labels named in `branchRandom` (the
  *   register driver's read-or-write choice).
  * - Links break on a crash, as in the simulator: messages to and from a crashed node are lost, and
- *   messages sent to a down node are lost.
+ *   messages sent to a down node are lost. Links of the nodes listed in `fifo` deliver in send
+ *   order (the simulator's TCP-like links); all others are unordered.
+ * - A run ends where the system's `done` holds with `stopAtDone`, as the simulator stops there:
+ *   for systems whose background timers never fall silent, the only terminal states.
  * - Pauses, partitions and clock faults are not separate actions: an unordered network already
  *   delays any message arbitrarily, and a partition's effect on safety is that of dropped messages.
  *
@@ -60,6 +63,13 @@ export interface WorldOptions {
   readonly inFlight: 'set' | 'multiset';
   /** Multiset only: a step that would leave more messages in flight than this is disabled. */
   readonly inFlightMax: number;
+  /**
+   * Nodes whose links, both ways, deliver in send order, like the simulator's `fifo` links (TCP
+   * sessions): only the oldest message in flight on such a link can be delivered. For protocols
+   * that rely on in-order sessions (a ZooKeeper client takes any out-of-order reply as a lost
+   * connection and re-reads everything); other links stay unordered.
+   */
+  readonly fifo: readonly string[];
   readonly timers: 'unordered' | 'duration' | 'quiescent';
   /**
    * With quiescent timers: how many times along a path a timer may fire while messages are in
@@ -92,6 +102,14 @@ export interface WorldOptions {
   readonly localInvariants: boolean;
   /** Step every input twice on separate copies and demand identical results. */
   readonly checks: boolean;
+  /**
+   * A state where the system's `done` holds ends the run, as in the simulator (outcome 'done'):
+   * it has no actions, so it is terminal, and its checkers judge a run that was stopped, not a
+   * quiescent one (liveness judges nothing pending as "never completes"). For systems whose
+   * background work (heartbeats, repair timers) never falls silent, so no state is otherwise
+   * terminal.
+   */
+  readonly stopAtDone: boolean;
 }
 
 export const DEFAULT_WORLD_OPTIONS: WorldOptions = {
@@ -102,6 +120,7 @@ export const DEFAULT_WORLD_OPTIONS: WorldOptions = {
   maybes: 1_000_000,
   inFlight: 'set',
   inFlightMax: 64,
+  fifo: [],
   timers: 'unordered',
   earlyTimers: 0,
   freeTimers: [],
@@ -115,6 +134,7 @@ export const DEFAULT_WORLD_OPTIONS: WorldOptions = {
   faultDriverLinks: false,
   localInvariants: false,
   checks: false,
+  stopAtDone: false,
 };
 
 const CHOICES_MAX = 64;
@@ -145,6 +165,8 @@ export interface Packet {
   names?: number;
   /** The hash as 16 hex digits, filled lazily (action keys). */
   hex?: string;
+  /** On a FIFO link: the send order (only its rank among the link's messages is state). */
+  readonly ord?: number;
 }
 
 interface ArmedTimer {
@@ -380,6 +402,7 @@ export class SystemModel implements Model<World, WAction> {
   private readonly checkerCache = new Map<string, string | null>();
   private readonly branch: ReadonlyMap<string, readonly number[]>;
   private readonly timed: boolean;
+  private readonly fifoNode: readonly boolean[];
   independent?: (a: WAction, b: WAction) => boolean;
 
   constructor(args: SystemModelArgs) {
@@ -405,6 +428,9 @@ export class SystemModel implements Model<World, WAction> {
     for (const f of args.options.freeTimers) {
       if (typeof f !== 'string' || !f.includes(':')) throw new InputError(`freeTimers: expected "<node>:<timer name prefix>" entries, got ${JSON.stringify(f)}`);
     }
+    this.fifoNode = this.specs.map((s) => args.options.fifo.includes(s.id));
+    for (const id of args.options.fifo) if (!this.index.has(id)) throw new InputError(`fifo: unknown node '${id}' (nodes: ${this.specs.map((s) => s.id).join(', ')})`);
+    if (args.options.fifo.length > 0 && args.options.symmetry.length > 0) throw new InputError('fifo links and symmetry reduction cannot be combined');
     this.perms = this.buildPermutations(args.options.symmetry);
     this.perms.forEach((p, i) => this.permIndex.set(p.order.join(','), i));
     this.groupIdx = args.options.symmetry.map((g) => g.map((id) => this.index.get(id)!).sort((a, b) => a - b));
@@ -445,11 +471,13 @@ export class SystemModel implements Model<World, WAction> {
 
   actions(w: World, out: WAction[]): void {
     if (w.violation !== null) return;
+    if (this.stoppedAtDone(w)) return;
     const slots = w.slots;
     const net = w.net;
     for (let i = 0; i < net.length; i++) {
       const p = net[i]!;
       if (i > 0 && cmpPkt(net[i - 1]!, p) === 0) continue; // identical copies: one action
+      if (!fifoHead(net, p)) continue;
       out.push(this.mkAction(A_DELIVER, p.to, p, '', 0, []));
     }
     const held = this.opts.timers === 'quiescent' && net.length > 0 && w.budget[5]! <= 0;
@@ -480,7 +508,7 @@ export class SystemModel implements Model<World, WAction> {
         if (i > 0 && cmpPkt(net[i - 1]!, p) === 0) continue;
         if (!this.opts.faultDriverLinks && (p.kind !== PKT_MSG || this.specs[p.from]!.driver || this.specs[p.to]!.driver)) continue;
         if (b[2]! > 0) out.push(this.mkAction(A_DROP, p.to, p, '', 0, []));
-        if (b[3]! > 0) out.push(this.mkAction(A_DUP, p.to, p, '', 0, []));
+        if (b[3]! > 0 && fifoHead(net, p)) out.push(this.mkAction(A_DUP, p.to, p, '', 0, []));
       }
     }
   }
@@ -490,7 +518,7 @@ export class SystemModel implements Model<World, WAction> {
       case A_DELIVER:
       case A_DUP: {
         const i = findPacket(w.net, a.pkt!);
-        if (i < 0) return null;
+        if (i < 0 || !fifoHead(w.net, w.net[i]!)) return null;
         if (a.k === A_DUP && w.budget[3]! <= 0) return null;
         const p = w.net[i]!;
         const input: Input =
@@ -651,8 +679,13 @@ export class SystemModel implements Model<World, WAction> {
     if (!t.up || t.halted) return; // links to a down node are broken: the message is lost
     const [b0, b1] = bodyLanes(body);
     const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
-    const p: Packet = { kind, from, to, reqId, body, b0, b1, h0, h1 };
     const net = this.netOf(d);
+    let ord: number | undefined;
+    if (this.fifoNode[from] || this.fifoNode[to]) {
+      ord = 0;
+      for (const q of net) if (q.from === from && q.to === to && q.ord! >= ord) ord = q.ord! + 1;
+    }
+    const p: Packet = ord === undefined ? { kind, from, to, reqId, body, b0, b1, h0, h1 } : { kind, from, to, reqId, body, b0, b1, h0, h1, ord };
     let lo = 0;
     let hi = net.length;
     while (lo < hi) {
@@ -884,7 +917,10 @@ export class SystemModel implements Model<World, WAction> {
     const h = new Hash64(0x77);
     for (const s of d.slots) h.u32(s.h0).u32(s.h1);
     h.u32(d.net.length);
-    for (const p of d.net) h.u32(p.h0).u32(p.h1);
+    for (const p of d.net) {
+      h.u32(p.h0).u32(p.h1);
+      if (p.ord !== undefined) h.u32(fifoRank(d.net, p));
+    }
     for (const b of d.budget) h.u32(b);
     h.u32(d.hist?.h0 ?? 0).u32(d.hist?.h1 ?? 0);
     if (this.timed) h.num(d.nowUs);
@@ -1118,6 +1154,12 @@ export class SystemModel implements Model<World, WAction> {
     return props;
   }
 
+  /** With `stopAtDone`: does the run end at this state? */
+  private stoppedAtDone(w: World): boolean {
+    const done = this.instance.done;
+    return this.opts.stopAtDone && done !== undefined && done(this.view(w));
+  }
+
   private runChecker(ci: number, w: World, truncated: boolean): string | null {
     const key = `${ci}:${truncated ? 1 : 0}:${this.opts.checkerCache === 'history' ? `${w.hist?.h0 ?? 0}:${w.hist?.h1 ?? 0}` : `${w.h0}:${w.h1}`}`;
     const cached = this.checkerCache.get(key);
@@ -1131,7 +1173,7 @@ export class SystemModel implements Model<World, WAction> {
       endUs: this.timed ? w.nowUs : history.length,
       lastFaultUs: lastFault,
       truncated,
-      quiescent: !truncated,
+      quiescent: !truncated && !this.stoppedAtDone(w),
     };
     const vs = this.instance.checkers[ci]!.check(run);
     const msg = vs.length === 0 ? null : `${vs[0]!.invariant}: ${vs[0]!.message}`;
@@ -1217,6 +1259,18 @@ class ExploreView implements WorldView {
 function applyWrite(m: Map<string, unknown>, key: string, value: unknown): void {
   if (value === undefined) m.delete(key);
   else m.set(key, value);
+}
+
+/** Is `p` deliverable under FIFO order: no older message in flight on its link? */
+function fifoHead(net: readonly Packet[], p: Packet): boolean {
+  return p.ord === undefined || fifoRank(net, p) === 0;
+}
+
+/** How many messages in flight on `p`'s FIFO link are older than `p`. */
+function fifoRank(net: readonly Packet[], p: Packet): number {
+  let r = 0;
+  for (const q of net) if (q.from === p.from && q.to === p.to && q.ord !== undefined && q.ord < p.ord!) r++;
+  return r;
 }
 
 function findPacket(net: readonly Packet[], p: Packet): number {

@@ -15,6 +15,10 @@
  * the liveness checker requires to succeed), settles and declares the run done. A request left
  * unanswered for `clientTimeoutMs` is abandoned (its invocation restarts elsewhere); the driver
  * then waits out the liveness bound so the checker can judge it.
+ *
+ * With `workload: 'script'` (the explorer's log-tiny) it instead runs `SCRIPT`: one invocation
+ * issuing a fixed handful of operations one after another, done when the last is answered, with
+ * no timers at all.
  */
 import { assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine } from '../core/contract.ts';
@@ -25,6 +29,8 @@ import type { BokiParams } from './params.ts';
 export interface DriverConfig {
   readonly p: BokiParams;
   readonly engines: readonly string[];
+  /** The explorer-sized scripted workload (params.workload 'script'); absent: the mixed one. */
+  readonly script?: true;
 }
 
 interface Slot {
@@ -66,6 +72,8 @@ export interface DriverState {
   probeStartUs: number;
   settleUntilUs: number;
   completed: number;
+  /** Script mode: the index of the next scripted operation. */
+  step?: number;
 }
 
 type Eff = Effect<never, LogRequest, LogReply>;
@@ -106,6 +114,7 @@ export const driverMachine: Machine<DriverConfig, DriverState, never, LogRequest
   }),
   recover: (cfg) => driverMachine.init(cfg, 'driver'),
   step(s, input, ctx) {
+    if (s.cfg.script) return scriptStep(s, input, ctx);
     const out: Eff[] = [];
     switch (input.type) {
       case 'start':
@@ -376,6 +385,99 @@ function onProbe(s: DriverState, o: Outstanding, rep: LogReply, ctx: Ctx, out: E
   pr.engine++;
   startProbe(s, o.probe, ctx, out);
   advancePhase(s, ctx, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripted workload
+
+/**
+ * The explorer-sized workload: one invocation on the first engine, in book 0, issuing these
+ * operations one after another (each as soon as the previous is answered: no think times, no
+ * polling), done when the last is answered. Chosen so that each kind of answer occurs: appends,
+ * a conditional append that succeeds, one at a stale position and one beyond the stream's end
+ * (both fail), reads both ways and the tail, a trim of the first record, and the end.
+ */
+export const SCRIPT = ['begin', 'append', 'condAppend', 'condAppend', 'condAppend', 'append', 'readPrev', 'readNext', 'checkTail', 'trim', 'end'] as const;
+
+function scriptStep(s: DriverState, input: Parameters<typeof driverMachine.step>[1], ctx: Ctx): { state: DriverState; effects: Eff[] } {
+  const out: Eff[] = [];
+  switch (input.type) {
+    case 'start':
+      s.step = 0;
+      scriptNext(s, ctx, out);
+      break;
+    case 'response': {
+      const o = s.outstanding.get(input.reqId);
+      if (!o) break;
+      s.outstanding.delete(input.reqId);
+      s.completed++;
+      learn(s, o.req, input.body);
+      const sl = s.slots[0]!;
+      sl.pending = null;
+      if (input.body.code === 'APPEND_OK' && o.req.op !== 'overwrite') sl.lastSeq = input.body.seqnum;
+      scriptNext(s, ctx, out);
+      break;
+    }
+    case 'timer':
+    case 'restart':
+    case 'message':
+    case 'client':
+      break;
+    default:
+      assertNever(input, 'input');
+  }
+  return { state: s, effects: out };
+}
+
+function scriptNext(s: DriverState, ctx: Ctx, out: Eff[]): void {
+  const i = s.step ?? 0;
+  if (i >= SCRIPT.length) {
+    s.phase = 'done';
+    return;
+  }
+  s.step = i + 1;
+  const sl = s.slots[0]!;
+  const inv = 'i0.1';
+  const tag = tagOf(0, 0);
+  const condTag = tagOf(0, COND_BASE);
+  const first = (s.early.get(0) ?? [])[0];
+  const op = SCRIPT[i]!;
+  let req: LogRequest;
+  switch (op) {
+    case 'begin':
+      sl.inv = inv;
+      req = { op: 'begin', inv, book: 0, parent: null };
+      break;
+    case 'append':
+      req = { op: 'append', inv, tags: [tag], data: payload(s, 'a') };
+      break;
+    case 'condAppend': {
+      // At the stream's length, then at a stale position, then beyond the end (a gap).
+      const nth = SCRIPT.slice(0, i).filter((x) => x === 'condAppend').length;
+      const len = s.condLens.get(`0:${condTag}`) ?? 0;
+      req = { op: 'condAppend', inv, tags: [tag], data: payload(s, 'c'), condTag, condPos: nth === 0 ? len : nth === 1 ? Math.max(0, len - 1) : len + 1 };
+      break;
+    }
+    case 'readPrev':
+      req = { op: 'readPrev', inv, tag, maxSeq: MAX_SEQNUM };
+      break;
+    case 'readNext':
+      req = { op: 'readNext', inv, tag, minSeq: 0n };
+      break;
+    case 'checkTail':
+      req = { op: 'checkTail', inv, tag };
+      break;
+    case 'trim':
+      // Below the first record: trims it (the reads come before).
+      req = { op: 'trim', inv, uptoSeq: first === undefined ? 0n : first + 1n };
+      break;
+    case 'end':
+      req = { op: 'end', inv };
+      break;
+    default:
+      assertNever(op, 'script op');
+  }
+  issue(s, sl, sl.engine, req, ctx, out);
 }
 
 /** Is the workload over? (False before the driver has started: `done` is polled early too.) */

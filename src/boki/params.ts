@@ -66,6 +66,12 @@ export interface BokiParams {
   clientTimeoutMs: number;
   payloadBytes: number;
   probes: boolean;
+  /**
+   * The driver's workload: 'mixed' (the random mix above, paced by think times, then drain, probe
+   * and settle) or 'script' (explorer-sized: one invocation issuing a fixed handful of operations
+   * one after another, done when the last is answered; see driver.ts).
+   */
+  workload: string;
 }
 
 export const BOKI_DEFAULTS: BokiParams = {
@@ -121,6 +127,7 @@ export const BOKI_DEFAULTS: BokiParams = {
   clientTimeoutMs: 1500,
   payloadBytes: 48,
   probes: true,
+  workload: 'mixed',
 };
 
 /** Published behaviours (spec §9.2) and deliberate bugs (prefix `bug-`), each a flag. */
@@ -238,5 +245,16 @@ export function validateBokiParams(p: BokiParams): void {
   if (p.storageSyncPolicy !== 'sync-before-progress' && p.storageSyncPolicy !== 'lazy-after-order') {
     throw new InputError(`params.storageSyncPolicy: must be 'sync-before-progress' or 'lazy-after-order', got '${p.storageSyncPolicy}'`);
   }
+  if (p.workload !== 'mixed' && p.workload !== 'script') throw new InputError(`params.workload: must be 'mixed' or 'script', got '${String(p.workload)}'`);
   if (p.payloadBytes + 8 * (p.tagsPerBook + 1) > p.maxRecordBytes) throw new InputError('params.payloadBytes: the workload\'s records must fit maxRecordBytes');
+}
+
+/**
+ * The parameters the nodes keep in their state: without the driver-only `workload` key, so that
+ * adding it changed no machine state (state digests and trace hashes are as they were).
+ */
+export function nodeParams(p: BokiParams): BokiParams {
+  const { workload, ...rest } = p;
+  void workload;
+  return rest as BokiParams;
 }

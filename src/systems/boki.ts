@@ -11,7 +11,7 @@ import type { FinishedRun, NodeSpec, SystemDef } from '../core/system.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { buildBokiCluster } from '../boki/cluster.ts';
 import { driverDone, driverMachine, type DriverState } from '../boki/driver.ts';
-import { BOKI_DEFAULTS, BOKI_VARIANT_DEFS, type BokiParams, isBokiVariant, validateBokiParams } from '../boki/params.ts';
+import { BOKI_DEFAULTS, BOKI_VARIANT_DEFS, type BokiParams, isBokiVariant, nodeParams, validateBokiParams } from '../boki/params.ts';
 import { callsAndReturns } from '../../proofs/liveness.ts';
 
 export const bokiSystem: SystemDef<BokiParams> = {
@@ -22,12 +22,16 @@ export const bokiSystem: SystemDef<BokiParams> = {
   validate: validateBokiParams,
   build(p, variant) {
     const v = isBokiVariant(variant) ? variant : null;
-    const cluster = buildBokiCluster(p, v);
-    const nodes: NodeSpec[] = [...cluster.nodes, { id: 'driver', role: 'driver', machine: driverMachine, config: { p, engines: cluster.engines }, driver: true }];
+    const np = nodeParams(p);
+    const cluster = buildBokiCluster(np, v);
+    // The script flag is only present when set, so the default driver's state is as it was.
+    const config = { p: np, engines: cluster.engines, ...(p.workload === 'script' ? { script: true } : {}) };
+    const nodes: NodeSpec[] = [...cluster.nodes, { id: 'driver', role: 'driver', machine: driverMachine, config, driver: true }];
     return {
       nodes,
       invariants: cluster.invariants(),
-      checkers: cluster.checkers({ probes: p.probes, books: p.books }),
+      // The scripted workload issues no end-of-run probes.
+      checkers: cluster.checkers({ probes: p.probes && p.workload !== 'script', books: p.books }),
       done: (view) => driverDone(view.state('driver') as DriverState | undefined),
       report: (run) => ({ log: logReport(run) }),
       faultGuard: cluster.faultGuard,

@@ -22,7 +22,7 @@ import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
 import { buildBokiCluster } from '../boki/cluster.ts';
 import { engineMachine } from '../boki/engine.ts';
-import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, validateBokiParams } from '../boki/params.ts';
+import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, nodeParams, validateBokiParams } from '../boki/params.ts';
 import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
@@ -283,7 +283,7 @@ function bokiLog(
   const over = (p.logParams ?? {}) as Partial<BokiParams>;
   const bp: BokiParams = { ...BOKI_DEFAULTS, ...over, engines: engines.length, books: 1, probes: false };
   validateBokiParams(bp);
-  const cluster = buildBokiCluster(bp, isBokiVariant(variant) ? variant : null);
+  const cluster = buildBokiCluster(nodeParams(bp), isBokiVariant(variant) ? variant : null);
   const fnNode = compose(engineMachine, runtimeMachine, { role: 'engine', isGuestMessage: isGuest });
   const composed = new Set(engines);
   for (const n of cluster.nodes) {

@@ -3,13 +3,16 @@
  * (whose broken variants each need a specific fault to show) and on toy systems built to isolate
  * one mechanism: a coin flipped with `ctx.maybe` (both branches must be explored, within the
  * maybe budget), a machine that is nondeterministic (checks mode must say so), a machine that
- * throws. Reductions must keep every verdict: each register variant is refuted, and the canonical
+ * throws; two messages on one link (FIFO links deliver them in order, unordered ones both ways), an
+ * object a state reaches along two paths (it must stay one object across steps), and a heartbeat
+ * that never stops (with stopAtDone the run ends at done and is judged there, as stopped rather
+ * than quiescent). Reductions must keep every verdict: each register variant is refuted, and the canonical
  * register proved, with and without symmetry and partial-order reduction; state counts of small
  * configurations are pinned so a change in the adapter's semantics shows.
  */
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../src/core/contract.ts';
-import { send } from '../../src/core/contract.ts';
+import { send, setTimer } from '../../src/core/contract.ts';
 import type { SystemDef } from '../../src/core/system.ts';
 import { explore } from '../../sim/explore/index.ts';
 import type { ExploreOptions } from '../../sim/explore/model.ts';
@@ -212,5 +215,109 @@ describe('register through the adapter', () => {
     expect(() => reg([['replicas', 0]])).toThrow(/params.replicas/);
     expect(() => reg([], 'no-such-variant')).toThrow(/unknown variant/);
     expect(() => buildModel('no-such-model', [], null)).toThrow(/unknown model/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Links, sharing inside a state, and runs that end at done
+
+interface SeqState {
+  readonly cfg: null;
+  got: string;
+  shared: { n: number };
+  alias: { n: number };
+  phase: number;
+}
+const seqInit = (cfg: null): SeqState => {
+  const shared = { n: 0 };
+  return { cfg, got: '', shared, alias: shared, phase: 0 };
+};
+/** Sends 'a' then 'b' to the receiver at start. */
+const sender: Machine<null, SeqState> = {
+  role: 'sender',
+  init: seqInit,
+  recover: seqInit,
+  step(s, input) {
+    if (input.type !== 'start') return { state: s, effects: [] };
+    return { state: s, effects: [send('receiver', { type: 'a' }), send('receiver', { type: 'b' })] };
+  },
+};
+/** Appends what it receives, and counts it through one of two paths to a shared object. */
+const receiver: Machine<null, SeqState> = {
+  role: 'receiver',
+  init: seqInit,
+  recover: seqInit,
+  step(s, input) {
+    if (input.type === 'message') {
+      s.got += (input.msg as { type: string }).type;
+      s.shared.n++;
+    }
+    return { state: s, effects: [] };
+  },
+};
+/** A heartbeat that never falls silent: its state flips on every tick. */
+const ticker: Machine<null, SeqState> = {
+  role: 'ticker',
+  init: seqInit,
+  recover: seqInit,
+  step(s, input) {
+    if (input.type === 'start' || input.type === 'timer') {
+      s.phase ^= 1;
+      return { state: s, effects: [setTimer('hb', 1000)] };
+    }
+    return { state: s, effects: [] };
+  },
+};
+
+function seqSystem(): SystemDef<Record<string, never>> {
+  return {
+    name: 'seq',
+    description: 'two messages on one link, a shared counter and a heartbeat',
+    defaults: {},
+    variants: [],
+    build: () => ({
+      nodes: [
+        { id: 'sender', role: 'sender', machine: sender, config: null },
+        { id: 'receiver', role: 'receiver', machine: receiver, config: null },
+        { id: 'ticker', role: 'ticker', machine: ticker, config: null },
+      ],
+      invariants: [
+        { name: 'in order', afterStep: (view, node) => (node === 'receiver' && (view.state(node) as SeqState).got.startsWith('b') ? "'b' overtook 'a'" : null) },
+        { name: 'one counter', afterStep: (view, node) => (node === 'receiver' && (view.state(node) as SeqState).alias.n !== (view.state(node) as SeqState).shared.n ? 'the two paths to the counter disagree' : null) },
+      ],
+      // Judges every run it is shown, and says how it was handed over.
+      checkers: [{ name: 'judged', check: (run) => [{ invariant: 'judged', message: `judged, quiescent ${run.quiescent}` }] }],
+      done: (view) => (view.state('receiver') as SeqState).got.length === 2,
+    }),
+  };
+}
+
+function seq(options: Partial<WorldOptions> = {}): SystemModel {
+  return new SystemModel({ name: 'seq', def: seqSystem(), params: {}, variant: null, options: { ...DEFAULT_WORLD_OPTIONS, ...options }, rebuild: {} });
+}
+
+describe('links, sharing inside a state, and runs that end at done', () => {
+  it('delivers in send order on FIFO links only', () => {
+    const unordered = explore(seq(), { strategy: 'bfs', violationsMax: 5 });
+    expect(unordered.violations.map((v) => v.property)).toContain('in order');
+    const fifo = explore(seq({ fifo: ['sender'] }), { strategy: 'bfs', violationsMax: 5 });
+    expect(fifo.violations.map((v) => v.property)).not.toContain('in order');
+    expect(fifo.uniqueStates).toBeLessThan(unordered.uniqueStates);
+    expect(() => seq({ fifo: ['nobody'] })).toThrow(/fifo: unknown node 'nobody'/);
+  });
+
+  it('keeps an object shared by two paths of a state shared across steps', () => {
+    const r = explore(seq({ fifo: ['sender'] }), { strategy: 'bfs', violationsMax: 5 });
+    expect(r.violations.map((v) => v.property)).not.toContain('one counter');
+  });
+
+  it('ends a run at done with stopAtDone: the state is terminal and judged as stopped, not quiescent', () => {
+    // The heartbeat never stops, so without stopAtDone no state is terminal and no checker runs.
+    const endless = explore(seq({ fifo: ['sender'] }), { strategy: 'bfs' });
+    expect(endless.verdict).toBe('pass');
+    expect(endless.witnesses['workload completes']).not.toBeNull();
+    const stopped = explore(seq({ fifo: ['sender'], stopAtDone: true }), { strategy: 'bfs' });
+    expect(stopped.violations[0]?.property).toBe('judged');
+    expect(stopped.violations[0]?.message).toContain('quiescent false');
   });
 });

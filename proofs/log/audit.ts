@@ -44,8 +44,11 @@ export interface Audit {
   readonly byBook: Map<number, Slot[]>;
   /** Per book and tag (0 = every visible record), visible seqnums in order. */
   readonly streams: Map<number, Map<bigint, bigint[]>>;
-  /** Per target seqnum: successful overwrites (overwrite seqnum, payload) in log order. */
-  readonly overwrites: Map<bigint, { seq: bigint; data: string | null }[]>;
+  /**
+   * Per target seqnum: successful overwrites in log order (overwrite seqnum, payload, attempt);
+   * the payload is null where only a trimmed overwrite's tombstone is left.
+   */
+  readonly overwrites: Map<bigint, Overwrite[]>;
   readonly trimPoints: Map<number, bigint>;
   readonly attemptSlot: Map<string, bigint>;
   /** Views whose storage nodes were all up at the end: their logspaces are fully auditable. */
@@ -78,7 +81,7 @@ export function runAudit(view: WorldView): Audit {
     l.push(sl);
   }
   const streams = new Map<number, Map<bigint, bigint[]>>();
-  const overwrites = new Map<bigint, { seq: bigint; data: string | null }[]>();
+  const overwrites = new Map<bigint, Overwrite[]>();
   for (const [book, list] of byBook) streams.set(book, replay(list, overwrites));
   const attemptSlot = new Map<string, bigint>();
   for (const sl of ordered) {
@@ -154,7 +157,13 @@ function checkComplete(view: WorldView, slots: Map<bigint, Slot>, problems: { in
  * succeeds iff its stream holds exactly condPos records; an overwrite applies iff its position
  * exists. Returns the book's streams (tag 0 = every visible record).
  */
-function replay(list: Slot[], overwrites: Map<bigint, { seq: bigint; data: string | null }[]>): Map<bigint, bigint[]> {
+export interface Overwrite {
+  readonly seq: bigint;
+  readonly data: string | null;
+  readonly attemptId: string | null;
+}
+
+function replay(list: Slot[], overwrites: Map<bigint, Overwrite[]>): Map<bigint, bigint[]> {
   const streams = new Map<bigint, bigint[]>();
   const all: bigint[] = [];
   streams.set(0n, all);
@@ -191,7 +200,7 @@ function replay(list: Slot[], overwrites: Map<bigint, { seq: bigint; data: strin
         if (target !== null) {
           let l = overwrites.get(target);
           if (!l) overwrites.set(target, (l = []));
-          l.push({ seq: s.seq, data: s.data });
+          l.push({ seq: s.seq, data: s.data, attemptId: s.attemptId });
         }
         break;
       }

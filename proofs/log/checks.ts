@@ -328,14 +328,14 @@ function checkReads(h: LogHistory, audit: Audit, byLocal: LocalIndex, auditable:
       const id = attemptOfRead(byLocal, audit, r, rep.record.localid);
       if (id !== null && discarded.has(id)) add('log-discarded-invisible', `${op.r.reqId} returned ${hex(r)}, written by attempt ${id} which was answered DISCARDED`, op.t);
       if (!auditable(r)) continue;
-      readOk(op, req, rep, stream, trim, F, audit, add);
+      readOk(op, req, rep, stream, trim, F, audit, h, add);
     } else {
       emptyOk(op, req, stream, trim, F, add);
     }
   }
 }
 
-function readOk(op: OpEv, req: LogRequest & { tag: bigint }, rep: Extract<LogReply, { code: 'READ_OK' }>, stream: readonly bigint[], trim: bigint, F: bigint, audit: Audit, add: Add): void {
+function readOk(op: OpEv, req: LogRequest & { tag: bigint }, rep: Extract<LogReply, { code: 'READ_OK' }>, stream: readonly bigint[], trim: bigint, F: bigint, audit: Audit, h: LogHistory, add: Add): void {
   const r = rep.record.seqnum;
   const i = floorIdx(stream, r);
   if (i < 0 || stream[i] !== r) {
@@ -357,10 +357,13 @@ function readOk(op: OpEv, req: LogRequest & { tag: bigint }, rep: Extract<LogRep
   }
   const slot = audit.slots.get(r);
   if (!slot || slot.data === null) return;
-  let want = slot.data;
+  // The payload is the original's or the last overwrite's before the frontier. A trimmed
+  // overwrite left only a tombstone on the storage nodes: its payload comes from the history's
+  // attempt record, and where even that is missing the payload is unknown and not judged.
+  let want: string | null = slot.data;
   const ows = audit.overwrites.get(r);
-  if (ows) for (const o of ows) if (o.seq < F && o.data !== null) want = o.data;
-  if (rep.record.data !== want) add('log-read-validity', `${op.r.reqId} returned ${hex(r)} with payload '${rep.record.data.slice(0, 40)}', expected '${want.slice(0, 40)}' (original or last overwrite before ${hex(F)})`, op.t);
+  if (ows) for (const o of ows) if (o.seq < F) want = o.data ?? (o.attemptId !== null ? (h.attempts.get(o.attemptId)?.data ?? null) : null);
+  if (want !== null && rep.record.data !== want) add('log-read-validity', `${op.r.reqId} returned ${hex(r)} with payload '${rep.record.data.slice(0, 40)}', expected '${want.slice(0, 40)}' (original or last overwrite before ${hex(F)})`, op.t);
   if (localidEngine(rep.record.localid) !== slot.engine || localidCounter(rep.record.localid) !== slot.counter) add('log-read-validity', `${op.r.reqId} returned ${hex(r)} with the wrong localid`, op.t);
 }
 

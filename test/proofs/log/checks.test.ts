@@ -83,6 +83,25 @@ describe('log history checks', () => {
     expect(invariants(w)).toEqual([]);
   });
 
+  it('read validity: a trimmed overwrite still counts, its payload taken from the history (log-chaos seed 275)', () => {
+    const mk = () => {
+      const w = new World();
+      w.append({ inv: 'a', pos: 0, code: 'APPEND_OK' });
+      const o = w.append({ inv: 'a', pos: 1, code: 'APPEND_OK', kind: 'overwrite', condTag: 5n, condPos: 0, tags: [], ackPos: 0 });
+      w.tombstone(1);
+      return { w, o };
+    };
+    let { w, o } = mk();
+    w.read({ inv: 'r', req: { op: 'readNext', inv: 'r', tag: 5n, minSeq: 0n }, pos: 0, frontier: 2, data: o.data });
+    expect(invariants(w)).toEqual([]);
+    ({ w } = mk());
+    w.read({ inv: 'r', req: { op: 'readNext', inv: 'r', tag: 5n, minSeq: 0n }, pos: 0, frontier: 2 });
+    expect(invariants(w)).toEqual(['log-read-validity']);
+    ({ w } = mk());
+    w.read({ inv: 'r', req: { op: 'readNext', inv: 'r', tag: 5n, minSeq: 0n }, pos: 0, frontier: 2, data: 'forged' });
+    expect(invariants(w)).toEqual(['log-read-validity']);
+  });
+
   it('read-your-writes: progress going back, and a read missing the invocation\'s own append', () => {
     let w = new World();
     w.append({ inv: 'a', pos: 0, code: 'APPEND_OK', pout: 5n });

@@ -13,6 +13,8 @@ export class World {
   readonly history: HistoryEvent[] = [];
   readonly ordered: (Replicate | undefined)[] = [];
   readonly trimPoints = new Map<number, bigint>();
+  /** Slots whose record a storage replaced by its tombstone (a trimmed record keeps its row, not its payload). */
+  readonly tombstones = new Map<number, Omit<Replicate, 'type' | 'ls' | 'incarnation' | 'data'> & { pos: number }>();
   t = 0;
   private n = 0;
 
@@ -55,8 +57,15 @@ export class World {
     this.rec('eng0', { ev: 'op', reqId: `q${t0}`, inv: opts.inv, book: opts.book ?? 1, req: opts.req, rep, pin: opts.pin ?? 0n, pout: opts.pout ?? 0n, frontier: seqOf(0, opts.frontier), t0, attemptId: null });
   }
 
+  /** The storage keeps only the tombstone of the record at `pos`, as after a trim. */
+  tombstone(pos: number): void {
+    const r = this.ordered[pos]!;
+    this.ordered[pos] = undefined;
+    this.tombstones.set(pos, { pos, engine: r.engine, counter: r.counter, book: r.book, tags: r.tags, kind: r.kind, condTag: r.condTag, condPos: r.condPos, attemptId: r.attemptId });
+  }
+
   run(): FinishedRun {
-    const storage = { trimPoints: this.trimPoints, logs: new Map([[0, { ls: 0, viewId: 0, ordered: this.ordered, tombstones: new Map() }]]) };
+    const storage = { trimPoints: this.trimPoints, logs: new Map([[0, { ls: 0, viewId: 0, ordered: this.ordered, tombstones: this.tombstones }]]) };
     const engine = { indexes: new Map(), views: { infos: [{ view: { viewId: 0, storages: ['sto0'] } }] } };
     const view: WorldView = {
       nowUs: this.t,

@@ -81,6 +81,16 @@ export function armGrid(out: Effect[], name: string, nowUs: number, intervalUs: 
   out.push(setTimer(name, gridDelay(nowUs, intervalUs)));
 }
 
+/**
+ * Arms the on-demand `repair` timer once: every role resends what a broken channel may have lost
+ * when it fires, and re-arms only while something is still outstanding.
+ */
+export function armRepair(s: { repairArmed: boolean; readonly cfg: BokiConfig }, out: Effect[], delayUs = s.cfg.p.repairIntervalMs * 1000): void {
+  if (s.repairArmed) return;
+  s.repairArmed = true;
+  out.push(setTimer('repair', delayUs));
+}
+
 /** Number of records a newLogs entry orders. */
 export function entrySize(e: MetaEntry): number {
   if (e.kind !== 'newLogs') return 0;

@@ -17,7 +17,7 @@ import type { Ctx, Effect, Machine } from '../core/contract.ts';
 import { record, setTimer } from '../core/contract.ts';
 import { sequenceOf, ZK_FREEZE, ZK_NODES, ZK_VIEWS } from './coord-api.ts';
 import type { ZkResponse } from './coord-api.ts';
-import { bookRecord, type BokiConfig, newViewBook, type ViewBook } from './common.ts';
+import { bookRecord, type BokiConfig, newViewBook, type ViewBook, armRepair as armRepairTimer } from './common.ts';
 import type { FinalLog, FreezeReport, MetaEntry, NodeMessage } from './messages.ts';
 import { buildView, type View } from './view.ts';
 import { newZkClient, type ViewRecord, zkCreate, zkGetChildren, zkGetData, type ZkClient, type ZkEvent, zkOnMessage, zkOnTimer, zkRetryOwn, zkStart, ZK_HEARTBEAT_TIMER } from './zk-client.ts';
@@ -407,9 +407,7 @@ function createNextView(s: ControllerState, ctx: Ctx, out: Eff[]): void {
 }
 
 function armRepair(s: ControllerState, out: Eff[]): void {
-  if (s.repairArmed) return;
-  s.repairArmed = true;
-  out.push(setTimer('repair', 5 * s.cfg.p.heartbeatIntervalMs * 1000));
+  armRepairTimer(s, out, 5 * s.cfg.p.heartbeatIntervalMs * 1000);
 }
 
 /** Re-issues a write whose record never showed up in the view log (its reply was lost). */

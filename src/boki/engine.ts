@@ -25,7 +25,7 @@ import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';
 import { fatal, persist, record, reply, send, setTimer } from '../core/contract.ts';
 import { MAX_SEQNUM, recordFits, TAG_INVALID, type LogReply, type LogRequest, type Tag } from './api.ts';
 import type { ZkResponse } from './coord-api.ts';
-import { bookRecord, type BokiConfig, finalLogOf, newViewBook, type ViewBook } from './common.ts';
+import { bookRecord, type BokiConfig, finalLogOf, newViewBook, type ViewBook, armRepair } from './common.ts';
 import type { AttemptEndRec, AttemptRec, OpRec } from './history.ts';
 import { localid, logspaceView, nodeNumber, progress, progressLogspace, progressPos, seqLogspace, seqOf, seqPos, seqView } from './ids.ts';
 import { advance, bookIdx, complete, type Decision, evaluate, indexedEnd, type IndexHooks, type LogIndex, makeHit, newLogIndex, offerIndexEntry, offerRows, type ParkedQuery, streamList } from './log-index.ts';
@@ -1562,12 +1562,6 @@ function cacheGet(s: EngineState, seq: bigint): Replicate | undefined {
 
 // ---------------------------------------------------------------------------------------------
 // Repair: resend what may have been lost on a broken channel
-
-function armRepair(s: EngineState, out: Eff[]): void {
-  if (s.repairArmed) return;
-  s.repairArmed = true;
-  out.push(setTimer('repair', s.cfg.p.repairIntervalMs * 1000));
-}
 
 function repair(s: EngineState, ctx: Ctx, out: Eff[]): void {
   s.repairArmed = false;

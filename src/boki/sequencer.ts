@@ -29,7 +29,7 @@ import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';
 import { fatal, persist, send } from '../core/contract.ts';
 import { ZK_FREEZE } from './coord-api.ts';
 import type { ZkResponse } from './coord-api.ts';
-import { armGrid, bookRecord, type BokiConfig, CATCHUP_BATCH_MAX, entryEnd, finalLogOf, newViewBook, tailEntry, type ViewBook } from './common.ts';
+import { armGrid, bookRecord, type BokiConfig, CATCHUP_BATCH_MAX, entryEnd, finalLogOf, newViewBook, tailEntry, type ViewBook, armRepair } from './common.ts';
 import { progress, seqOf } from './ids.ts';
 import type { BokiMessage, CatchupReq, FinalLog, MetaEntry, MetaLogs, NodeMessage, ShardProg, TrimReq } from './messages.ts';
 import { type LogInfo, type ViewInfo } from './view.ts';
@@ -550,12 +550,6 @@ function onTrimReq(s: SequencerState, from: string, m: TrimReq, ctx: Ctx, out: E
 
 // ---------------------------------------------------------------------------------------------
 // Repair: resend to lagging backups, catch up at finalize
-
-function armRepair(s: SequencerState, out: Eff[]): void {
-  if (s.repairArmed) return;
-  s.repairArmed = true;
-  out.push({ type: 'setTimer', timer: 'repair', delayUs: s.cfg.p.repairIntervalMs * 1000 });
-}
 
 function repair(s: SequencerState, ctx: Ctx, out: Eff[]): void {
   s.repairArmed = false;

@@ -16,9 +16,9 @@
  */
 import { assert, assertNever } from '../core/assert.ts';
 import type { Ctx, DiskImage, Effect, Machine } from '../core/contract.ts';
-import { fatal, persist, send, setTimer } from '../core/contract.ts';
+import { fatal, persist, send } from '../core/contract.ts';
 import type { ZkResponse } from './coord-api.ts';
-import { armGrid, bookRecord, type BokiConfig, entryEnd, finalLogOf, newViewBook, type ViewBook } from './common.ts';
+import { armGrid, bookRecord, type BokiConfig, entryEnd, finalLogOf, newViewBook, type ViewBook, armRepair } from './common.ts';
 import { nodeNumber, seqOf } from './ids.ts';
 import type { BokiMessage, CatchupResp, FinalLog, IndexRow, MetaEntry, NewLogsEntry, NodeMessage, ReadAt, Replicate, TrimEntry } from './messages.ts';
 import { type LogInfo, type ViewInfo } from './view.ts';
@@ -731,12 +731,6 @@ function needsCatchup(sl: StoLog): boolean {
   if (sl.buffered.size > 0 || sl.parkedCount > 0) return true;
   for (const src of sl.sources) if (src.synced > src.applied) return true;
   return false;
-}
-
-function armRepair(s: StorageState, out: Eff[]): void {
-  if (s.repairArmed) return;
-  s.repairArmed = true;
-  out.push(setTimer('repair', s.cfg.p.repairIntervalMs * 1000));
 }
 
 /**

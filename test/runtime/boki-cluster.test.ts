@@ -11,7 +11,6 @@
  * ZooKeeper that no longer holds the dead sequencer), and `cluster down` must leave no process.
  * Without ZooKeeper installed the suite is skipped with the reason printed, except under CI.
  */
-import * as net from 'node:net';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import { planCluster, type ClusterPlan } from '../../src/runtime/real/cluster-co
 import { clusterDown, clusterStatus, clusterUp, coordinationView, isOurs } from '../../src/runtime/real/cluster.ts';
 import { clusterRun } from '../../src/runtime/real/run.ts';
 import { zkUnavailable } from '../../src/runtime/real/zk/server.ts';
-import { tempDir } from './helpers.ts';
+import { freePort, tempDir } from './helpers.ts';
 
 const missing = zkUnavailable();
 if (missing && process.env.CI) throw new Error(`CI must provide ZooKeeper: ${missing}`);
@@ -31,14 +30,6 @@ afterAll(async () => {
   for (const p of plans) await clusterDown(p, 2000).catch(() => undefined);
   rmSync(root, { recursive: true, force: true });
 }, 60_000);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const NODES = ['ctrl', 'seq0', 'seq1', 'seq2', 'seq3', 'seq4', 'sto0', 'sto1', 'sto2', 'eng0', 'eng1', 'eng2', 'store'];
 

@@ -8,7 +8,6 @@
  * must complete once the proxy heals; r1 restarted on its store must report booting as a restart.
  * Finally `down` must leave no node process behind. Config errors must name the field.
  */
-import * as net from 'node:net';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,7 +21,7 @@ import { buildInstance } from '../../sim/run.ts';
 import { parseScenario } from '../../sim/scenario.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { clientResults } from '../../src/runtime/real/local.ts';
-import { tempDir, until } from './helpers.ts';
+import { freePort, tempDir, until } from './helpers.ts';
 
 const root = tempDir('hm-cluster-');
 const plans: ClusterPlan[] = [];
@@ -30,14 +29,6 @@ afterAll(async () => {
   for (const p of plans) await clusterDown(p, 2000).catch(() => undefined);
   rmSync(root, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function errorOf(raw: unknown): string {
   try {

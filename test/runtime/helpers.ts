@@ -16,3 +16,5 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+export { freePort } from '../../src/runtime/real/bench.ts';

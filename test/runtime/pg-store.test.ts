@@ -10,7 +10,6 @@
  * backend on the same table sees the rows. Without PostgreSQL the suite is skipped with the
  * reason printed, except under CI, where it must run.
  */
-import * as net from 'node:net';
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,19 +18,11 @@ import type { Json, Version } from '../../src/halfmoon/records.ts';
 import { type StoreConfig, type StoreEvent, type StoreMsg, type StoreRep, type StoreReq, storeMachine } from '../../src/halfmoon/store.ts';
 import { type LocalPg, pgUnavailable, startLocalPostgres } from '../../src/runtime/real/pg/server.ts';
 import { PgStore } from '../../src/runtime/real/pg/store.ts';
-import { tempDir } from './helpers.ts';
+import { freePort, tempDir } from './helpers.ts';
 
 const missing = pgUnavailable();
 if (missing && process.env.CI) throw new Error(`CI must provide PostgreSQL: ${missing}`);
 if (missing) console.warn(`skipping the PostgreSQL store tests: ${missing}`);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const ROWS = ['t/a@BASE', 't/b@BASE', 't/a@v1', 't/c@INIT'];
 const CONFIG: StoreConfig = { getUs: 0, putUs: 0, jitterUs: 0, initial: [['t/c@INIT', 'init'], ['t/a@BASE', { n: 1 }]], staleReadUs: 0, floatVersions: false };

@@ -9,7 +9,6 @@
  * process, must pass. The second part is skipped with the reason printed without ZooKeeper or
  * PostgreSQL, except under CI.
  */
-import * as net from 'node:net';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,18 +22,10 @@ import { clusterRun } from '../../src/runtime/real/run.ts';
 import { zkUnavailable } from '../../src/runtime/real/zk/server.ts';
 import { buildInstance } from '../../sim/run.ts';
 import { parseScenario } from '../../sim/scenario.ts';
-import { tempDir, until } from './helpers.ts';
+import { freePort, tempDir, until } from './helpers.ts';
 
 const root = tempDir('hm-store-backends-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('the durable store process', () => {
   it('recovers every row it held after a crash', async () => {

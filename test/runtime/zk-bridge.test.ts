@@ -9,7 +9,6 @@
  * the session, the bridge answers `zk.expired`, and a new session works. Every wait polls with a
  * deadline. Without ZooKeeper the suite is skipped with the reason printed, except under CI.
  */
-import * as net from 'node:net';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ZkRequest, ZkResponse } from '../../src/boki/coord-api.ts';
@@ -20,19 +19,11 @@ import { CoordBridge } from '../../src/runtime/real/zk/bridge.ts';
 import { ZkClient } from '../../src/runtime/real/zk/client.ts';
 import { FaultProxy } from '../../src/runtime/real/proxy.ts';
 import { type LocalZk, startLocalZooKeeper, zkUnavailable } from '../../src/runtime/real/zk/server.ts';
-import { tempDir, until } from './helpers.ts';
+import { freePort, tempDir, until } from './helpers.ts';
 
 const missing = zkUnavailable();
 if (missing && process.env.CI) throw new Error(`CI must provide ZooKeeper: ${missing}`);
 if (missing) console.warn(`skipping the ZooKeeper bridge tests: ${missing}`);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** One step of the script: a request from node `who` (its session filled in), then what to wait for. */
 type Step = { who: 'a' | 'b'; req: (session: number, xid: number) => ZkRequest; expect: number };

@@ -8,7 +8,6 @@
  * Every wait polls a condition with a deadline. Without ZooKeeper installed the suite is skipped,
  * except under CI, where a missing ZooKeeper fails it (CI must install it).
  */
-import * as net from 'node:net';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -16,18 +15,10 @@ import { planCluster } from '../../src/runtime/real/cluster-config.ts';
 import { clusterDown, clusterUp, zooKeeperConnect, zooKeeperStatus } from '../../src/runtime/real/cluster.ts';
 import { type WatchEvent, ZkClient, ZkError } from '../../src/runtime/real/zk/client.ts';
 import { type LocalZk, startLocalZooKeeper, zkUnavailable } from '../../src/runtime/real/zk/server.ts';
-import { tempDir, until } from './helpers.ts';
+import { freePort, tempDir, until } from './helpers.ts';
 
 const missing = zkUnavailable();
 if (missing && process.env.CI) throw new Error(`CI must provide ZooKeeper: ${missing}`);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe.skipIf(missing !== null)('ZooKeeper client layer against a real ZooKeeper', () => {
   const dir = tempDir('hm-zk-');

@@ -127,8 +127,8 @@ export async function realOpLatency(instance: SystemInstance, cluster: string, t
   }
 }
 
-/** A free loopback port (closed again before use: good enough for a bench on one machine). */
-async function freePort(): Promise<number> {
+/** A free loopback port (closed again before use: good enough for a bench or a test on one machine). */
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   const port = (s.address() as net.AddressInfo).port;

@@ -2,7 +2,7 @@
  * Latency distributions, each sampled from exactly one uniform draw (inverse transform), so a
  * decision log has one entry per sample and a zero draw gives the smallest value.
  */
-import type { Dist } from './scenario.ts';
+import type { Dist } from '../src/scenario/scenario.ts';
 
 /** Inverse CDF of the standard normal (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalInv(p: number): number {

@@ -11,8 +11,8 @@
 import { assert, InputError } from '../src/core/assert.ts';
 import type { Decisions } from './decisions.ts';
 import { isRandom, sampleDist } from './dist.ts';
-import type { LinkModel, Scenario } from './scenario.ts';
-import { DEFAULT_CLIENT_LINK, DEFAULT_LINK } from './scenario.ts';
+import type { LinkModel, Scenario } from '../src/scenario/scenario.ts';
+import { DEFAULT_CLIENT_LINK, DEFAULT_LINK } from '../src/scenario/scenario.ts';
 
 export interface NetNode {
   readonly id: string;

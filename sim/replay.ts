@@ -8,7 +8,7 @@ import { InputError } from '../src/core/assert.ts';
 import type { DecisionLog } from './decisions.ts';
 import { ReplayDivergence } from './decisions.ts';
 import { runOnce } from './run.ts';
-import { parseScenario } from './scenario.ts';
+import { parseScenario } from '../src/scenario/scenario.ts';
 import type { RunResult } from './simulator.ts';
 import { readTrace, type TraceFile, type TraceSink } from './trace.ts';
 

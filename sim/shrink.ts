@@ -22,8 +22,8 @@
 import { InputError } from '../src/core/assert.ts';
 import { FAULT_KINDS } from '../src/core/system.ts';
 import type { DecisionLog } from './decisions.ts';
-import { buildInstance, resolveParams, systemOf } from './run.ts';
-import type { Scenario } from './scenario.ts';
+import { buildInstance, resolveParams, systemOf } from '../src/scenario/instance.ts';
+import type { Scenario } from '../src/scenario/scenario.ts';
 import { type RunResult, Simulator } from './simulator.ts';
 import type { TraceSink } from './trace.ts';
 

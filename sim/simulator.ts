@@ -20,8 +20,8 @@ import { sampleDist } from './dist.ts';
 import { EventQueue } from './queue.ts';
 import { createRng } from './rng.ts';
 import { type NetFate, Network } from './network.ts';
-import { parseRandomFaults, type RandomFaultKind, type RandomFaults, type Scenario, type ScriptedFault } from './scenario.ts';
-import { RANDOM_FAULT_KINDS } from './scenario.ts';
+import { parseRandomFaults, type RandomFaultKind, type RandomFaults, type Scenario, type ScriptedFault } from '../src/scenario/scenario.ts';
+import { RANDOM_FAULT_KINDS } from '../src/scenario/scenario.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceSink } from './trace.ts';
 import { wallNowMs } from './wallclock.ts';
 

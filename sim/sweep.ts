@@ -6,8 +6,9 @@
 import { Worker } from 'node:worker_threads';
 import { Hash64 } from '../src/core/hash.ts';
 import type { Violation } from '../src/core/system.ts';
-import { resolveScenario, runOnce } from './run.ts';
-import type { Scenario } from './scenario.ts';
+import { resolveScenario } from '../src/scenario/instance.ts';
+import { runOnce } from './run.ts';
+import type { Scenario } from '../src/scenario/scenario.ts';
 import type { Outcome, RunResult } from './simulator.ts';
 import { wallNowMs } from './wallclock.ts';
 

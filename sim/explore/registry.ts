@@ -17,8 +17,8 @@
 import { InputError } from '../../src/core/assert.ts';
 import type { SystemDef } from '../../src/core/system.ts';
 import { SYSTEMS } from '../../src/systems/index.ts';
-import { resolveParams } from '../run.ts';
-import { parseScenario } from '../scenario.ts';
+import { resolveParams } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import type { Model } from './model.ts';
 import { RMS_MAX, TWOPC_VARIANTS, TwoPcModel, type TwoPcSymmetry, type TwoPcVariant } from './models/twopc.ts';
 import { DEFAULT_WORLD_OPTIONS, SystemModel, type WorldOptions } from './world.ts';

@@ -9,7 +9,7 @@
  */
 import type { FinishedRun, NodeSpec, SystemDef } from '../core/system.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
-import { buildBokiCluster } from '../boki/cluster.ts';
+import { buildBokiCluster } from './boki-cluster.ts';
 import { driverDone, driverMachine, type DriverState } from '../boki/driver.ts';
 import { BOKI_DEFAULTS, BOKI_VARIANT_DEFS, type BokiParams, isBokiVariant, nodeParams, validateBokiParams } from '../boki/params.ts';
 import { callsAndReturns } from '../../proofs/liveness.ts';

@@ -20,7 +20,7 @@ import { runtimeMachine, type RuntimeConfig, type RuntimeState } from '../halfmo
 import { storeMachine } from '../halfmoon/store.ts';
 import { workload, workloadNames } from '../halfmoon/workloads/index.ts';
 import { refLogAudit, refLogMachine, refProxyMachine, type RefLogState } from '../reflog/machine.ts';
-import { buildBokiCluster } from '../boki/cluster.ts';
+import { buildBokiCluster } from './boki-cluster.ts';
 import { engineMachine } from '../boki/engine.ts';
 import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, nodeParams, validateBokiParams } from '../boki/params.ts';
 import { type Audit, runAudit } from '../../proofs/log/audit.ts';

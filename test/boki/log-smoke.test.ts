@@ -6,7 +6,7 @@
  * report must carry the log figures the CLI prints with --json.
  */
 import { describe, expect, it } from 'vitest';
-import { runJson } from '../../sim/commands/format.ts';
+import { runJson } from '../../app/cli/commands/format.ts';
 import { runOnce } from '../../sim/run.ts';
 
 interface LogFigures {

@@ -6,7 +6,7 @@
  * on a log that is broken in the way it guards against. `halfmoon variants` must list all of them.
  */
 import { describe, expect, it } from 'vitest';
-import { variantsCommand } from '../../sim/commands/variants.ts';
+import { variantsCommand } from '../../app/cli/commands/variants.ts';
 import { runOnce } from '../../sim/run.ts';
 import { BOKI_VARIANT_DEFS } from '../../src/boki/params.ts';
 import { bokiSystem } from '../../src/systems/boki.ts';

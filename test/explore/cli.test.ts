@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../sim/cli.ts';
+import { main } from '../../app/cli/cli.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hm-check-'));
 

@@ -10,9 +10,10 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../sim/cli.ts';
+import { main } from '../../app/cli/cli.ts';
 import { replayFile } from '../../sim/replay.ts';
-import { resolveScenario, runOnce } from '../../sim/run.ts';
+import { runOnce } from '../../sim/run.ts';
+import { resolveScenario } from '../../src/scenario/instance.ts';
 import { faultCount, shrink } from '../../sim/shrink.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hm-shrink-'));

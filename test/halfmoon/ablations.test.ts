@@ -9,9 +9,10 @@
  * The catalog's table itself is checked against the spec's: every logged record kind is ablated.
  */
 import { describe, expect, it } from 'vitest';
-import { buildInstance, resolveScenario, runOnce } from '../../sim/run.ts';
+import { runOnce } from '../../sim/run.ts';
+import { buildInstance, resolveScenario } from '../../src/scenario/instance.ts';
 import { Simulator } from '../../sim/simulator.ts';
-import { catalog, WF_ABLATIONS } from '../../proofs/catalog.ts';
+import { catalog, WF_ABLATIONS } from '../../app/prove/catalog.ts';
 import { SYSTEMS } from '../../src/systems/index.ts';
 
 const SEEDS = 3;

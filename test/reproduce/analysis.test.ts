@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/core/system.ts';
-import { latencyMeasures, measuredRequests } from '../../sim/reproduce/analysis.ts';
+import { latencyMeasures, measuredRequests } from '../../app/reproduce/analysis.ts';
 
 function history(latUs: readonly number[]): HistoryEvent[] {
   const ev: HistoryEvent[] = [];

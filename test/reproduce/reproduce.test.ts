@@ -10,10 +10,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../sim/cli.ts';
-import { experimentByName, reproduce } from '../../sim/reproduce/index.ts';
-import { rwRecordTarget } from '../../sim/reproduce/published.ts';
-import type { Scale } from '../../sim/reproduce/types.ts';
+import { main } from '../../app/cli/cli.ts';
+import { experimentByName, reproduce } from '../../app/reproduce/index.ts';
+import { rwRecordTarget } from '../../app/reproduce/published.ts';
+import type { Scale } from '../../app/reproduce/types.ts';
 import { wellFormed } from './xml.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfmoon-reproduce-'));

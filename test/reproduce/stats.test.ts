@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crossover, modelCrossover, quantile, summarize } from '../../sim/reproduce/stats.ts';
+import { crossover, modelCrossover, quantile, summarize } from '../../app/reproduce/stats.ts';
 
 describe('quantile', () => {
   it('interpolates linearly between order statistics, as np.percentile does', () => {

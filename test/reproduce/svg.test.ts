@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeXml, niceTicks, renderFigure, type Figure } from '../../sim/reproduce/svg.ts';
+import { escapeXml, niceTicks, renderFigure, type Figure } from '../../app/reproduce/svg.ts';
 import { wellFormed } from './xml.ts';
 
 const fig: Figure = {

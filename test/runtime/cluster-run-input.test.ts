@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/assert.ts';
 import { planCluster } from '../../src/runtime/real/cluster-config.ts';
 import { clusterRun, runScenario } from '../../src/runtime/real/run.ts';
-import { resolveParams } from '../../sim/run.ts';
+import { resolveParams } from '../../src/scenario/instance.ts';
 import { tempDir } from './helpers.ts';
 
 const root = tempDir('hm-run-input-');

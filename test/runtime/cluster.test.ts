@@ -17,8 +17,8 @@ import { planCluster, type ClusterPlan } from '../../src/runtime/real/cluster-co
 import { clusterCheck, clusterDown, clusterStatus, clusterUp, isOurs, killNode, restartNode, workloadDone } from '../../src/runtime/real/cluster.ts';
 import { FaultProxy } from '../../src/runtime/real/proxy.ts';
 import type { ScriptOp } from '../../src/register/driver.ts';
-import { buildInstance } from '../../sim/run.ts';
-import { parseScenario } from '../../sim/scenario.ts';
+import { buildInstance } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { clientResults } from '../../src/runtime/real/local.ts';
 import { freePort, tempDir, until } from './helpers.ts';

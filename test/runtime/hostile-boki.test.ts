@@ -16,8 +16,8 @@ import * as net from 'node:net';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../src/runtime/real/local.ts';
-import { buildInstance } from '../../sim/run.ts';
-import { parseScenario } from '../../sim/scenario.ts';
+import { buildInstance } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import { tempDir, until } from './helpers.ts';
 
 const root = tempDir('hm-hostile-boki-');

@@ -14,8 +14,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealClient } from '../../src/runtime/real/client.ts';
 import { LocalCluster } from '../../src/runtime/real/local.ts';
-import { buildInstance } from '../../sim/run.ts';
-import { parseScenario } from '../../sim/scenario.ts';
+import { buildInstance } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import { tempDir, until } from './helpers.ts';
 
 const root = tempDir('hm-hostile-');

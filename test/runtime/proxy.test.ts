@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../src/runtime/real/proxy.ts';
-import { main } from '../../sim/cli.ts';
+import { main } from '../../app/cli/cli.ts';
 import { until } from './helpers.ts';
 
 let echo: net.Server;

@@ -13,8 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/core/system.ts';
 import { clientResults, LocalCluster } from '../../src/runtime/real/local.ts';
 import type { ScriptOp } from '../../src/register/driver.ts';
-import { buildInstance } from '../../sim/run.ts';
-import { parseScenario } from '../../sim/scenario.ts';
+import { buildInstance } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { tempDir, until } from './helpers.ts';
 

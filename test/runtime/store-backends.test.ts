@@ -20,8 +20,8 @@ import { LocalCluster } from '../../src/runtime/real/local.ts';
 import { pgUnavailable, startLocalPostgres } from '../../src/runtime/real/pg/server.ts';
 import { clusterRun } from '../../src/runtime/real/run.ts';
 import { zkUnavailable } from '../../src/runtime/real/zk/server.ts';
-import { buildInstance } from '../../sim/run.ts';
-import { parseScenario } from '../../sim/scenario.ts';
+import { buildInstance } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import { freePort, tempDir, until } from './helpers.ts';
 
 const root = tempDir('hm-store-backends-');

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../sim/cli.ts';
+import { main } from '../../app/cli/cli.ts';
 
 const bin = join(import.meta.dirname, '../../bin/halfmoon.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'hm-cli-'));

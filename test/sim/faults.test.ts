@@ -10,7 +10,7 @@ import type { Machine } from '../../src/core/contract.ts';
 import { setTimer } from '../../src/core/contract.ts';
 import type { DecisionLog } from '../../sim/decisions.ts';
 import { runOnce } from '../../sim/run.ts';
-import { parseScenario } from '../../sim/scenario.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
 import { Simulator } from '../../sim/simulator.ts';
 
 interface Case {

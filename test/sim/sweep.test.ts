@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { shardSeeds } from '../../sim/commands/args.ts';
+import { shardSeeds } from '../../app/cli/commands/args.ts';
 import { sweep } from '../../sim/sweep.ts';
 
 describe('shards', () => {

@@ -16,12 +16,12 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brief } from '../../sim/viewer/lens.ts';
-import { diffJson } from '../../sim/viewer/diff.ts';
-import { loadTrace } from '../../sim/viewer/load.ts';
-import { renderPage } from '../../sim/viewer/page.ts';
-import { startViewerServer } from '../../sim/viewer/server.ts';
-import { syntheticTraceLines } from '../../sim/viewer/synthetic.ts';
+import { brief } from '../../app/viewer/lens.ts';
+import { diffJson } from '../../app/viewer/diff.ts';
+import { loadTrace } from '../../app/viewer/load.ts';
+import { renderPage } from '../../app/viewer/page.ts';
+import { startViewerServer } from '../../app/viewer/server.ts';
+import { syntheticTraceLines } from '../../app/viewer/synthetic.ts';
 import { asExplorerTrace, asRealTrace, CRASH_FAILURE, PARTITION_FAILURE, records, simTrace, tmp, writeRecords } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

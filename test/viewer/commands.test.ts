@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../sim/cli.ts';
-import type { Io } from '../../sim/commands/types.ts';
-import { loadTrace } from '../../sim/viewer/load.ts';
-import { escapeJsonForHtml, escapeScript } from '../../sim/viewer/page.ts';
-import { startViewerServer, type ViewerServer } from '../../sim/viewer/server.ts';
-import { validateTraceEvents } from '../../sim/viewer/trace-event-format.ts';
+import { main } from '../../app/cli/cli.ts';
+import type { Io } from '../../app/cli/commands/types.ts';
+import { loadTrace } from '../../app/viewer/load.ts';
+import { escapeJsonForHtml, escapeScript } from '../../app/viewer/page.ts';
+import { startViewerServer, type ViewerServer } from '../../app/viewer/server.ts';
+import { validateTraceEvents } from '../../app/viewer/trace-event-format.ts';
 import { CRASH_FAILURE, records, simTrace, tmp, writeRecords } from './fixtures.ts';
 
 function io(): Io & { outs: string[]; errs: string[] } {

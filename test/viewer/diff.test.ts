@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deepEqual, diffJson, type Change } from '../../sim/viewer/diff.ts';
+import { deepEqual, diffJson, type Change } from '../../app/viewer/diff.ts';
 
 describe('diffJson examples', () => {
   it('reports changed fields, added and removed keys with readable paths', () => {

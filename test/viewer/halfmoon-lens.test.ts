@@ -6,9 +6,9 @@
  * viewer's details panel shows them.
  */
 import { describe, expect, it } from 'vitest';
-import { isObj, type StepView } from '../../sim/viewer/lens.ts';
-import { loadTrace } from '../../sim/viewer/load.ts';
-import { lensFor } from '../../sim/viewer/systems/index.ts';
+import { isObj, type StepView } from '../../app/viewer/lens.ts';
+import { loadTrace } from '../../app/viewer/load.ts';
+import { lensFor } from '../../app/viewer/systems/index.ts';
 import { records, tmp } from './fixtures.ts';
 import { join } from 'node:path';
 import { runOnce } from '../../sim/run.ts';

@@ -8,9 +8,9 @@
  * message names.
  */
 import { describe, expect, it } from 'vitest';
-import { loadTrace } from '../../sim/viewer/load.ts';
-import { AF_DUPLICATED, AK_DELIVERED, AK_DROPPED, AK_DUPLICATE, AK_IN_FLIGHT, AK_LOST, buildModel, IK_RESTART, mentionedRequests, SF_VIOLATION, type ViewModel } from '../../sim/viewer/model.ts';
-import { lensFor } from '../../sim/viewer/systems/index.ts';
+import { loadTrace } from '../../app/viewer/load.ts';
+import { AF_DUPLICATED, AK_DELIVERED, AK_DROPPED, AK_DUPLICATE, AK_IN_FLIGHT, AK_LOST, buildModel, IK_RESTART, mentionedRequests, SF_VIOLATION, type ViewModel } from '../../app/viewer/model.ts';
+import { lensFor } from '../../app/viewer/systems/index.ts';
 import { asExplorerTrace, asRealTrace, CRASH_FAILURE, PARTITION_FAILURE, records, simTrace, writeRecords } from './fixtures.ts';
 
 function count(m: ViewModel, kind: number): number {

@@ -8,11 +8,11 @@
  * flow per delivered copy, instants for faults and violations, async slices per operation.
  */
 import { describe, expect, it } from 'vitest';
-import { loadTrace } from '../../sim/viewer/load.ts';
-import { AK_DELIVERED, AK_DUPLICATE, buildModel } from '../../sim/viewer/model.ts';
-import { toPerfetto, type TraceEvent } from '../../sim/viewer/perfetto.ts';
-import { syntheticTraceLines } from '../../sim/viewer/synthetic.ts';
-import { validateTraceEvents } from '../../sim/viewer/trace-event-format.ts';
+import { loadTrace } from '../../app/viewer/load.ts';
+import { AK_DELIVERED, AK_DUPLICATE, buildModel } from '../../app/viewer/model.ts';
+import { toPerfetto, type TraceEvent } from '../../app/viewer/perfetto.ts';
+import { syntheticTraceLines } from '../../app/viewer/synthetic.ts';
+import { validateTraceEvents } from '../../app/viewer/trace-event-format.ts';
 import { asExplorerTrace, asRealTrace, CRASH_FAILURE, PARTITION_FAILURE, records, simTrace, writeRecords } from './fixtures.ts';
 
 const M = (ev: Record<string, unknown>[]) => ({ traceEvents: ev, displayTimeUnit: 'ns' });

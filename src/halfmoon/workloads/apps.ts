@@ -16,7 +16,7 @@
  */
 import type { WorkflowFn } from '../program.ts';
 import type { Json } from '../records.ts';
-import { pick, type Rand, type Workload } from './index.ts';
+import { pick, type Rand, type Workload } from './types.ts';
 
 function num(p: Readonly<Record<string, Json>>, k: string, d: number): number {
   const v = p[k];

@@ -8,7 +8,7 @@
  */
 import type { WorkflowFn } from '../program.ts';
 import type { Json } from '../records.ts';
-import { pick, valueOf, type Workload } from './index.ts';
+import { pick, valueOf, type Workload } from './types.ts';
 
 const rw: WorkflowFn = (ctx, input) => {
   const i = input as { reads: string[]; writes: string[]; tag: string; bytes: number };

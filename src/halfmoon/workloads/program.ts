@@ -5,7 +5,7 @@
  */
 import type { WorkflowFn } from '../program.ts';
 import type { Json } from '../records.ts';
-import { pick, type Workload } from './index.ts';
+import { pick, type Workload } from './types.ts';
 
 /** An operation of a generated program; `t` names the table (default "t"). */
 export type ProgOp =

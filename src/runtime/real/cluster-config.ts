@@ -38,8 +38,8 @@ import { z } from 'zod';
 import { InputError } from '../../core/assert.ts';
 import type { NodeId } from '../../core/contract.ts';
 import type { SystemInstance } from '../../core/system.ts';
-import { buildInstance } from '../../../sim/run.ts';
-import { loadScenario, parseScenario, type Scenario } from '../../../sim/scenario.ts';
+import { buildInstance } from '../../scenario/instance.ts';
+import { loadScenario, parseScenario, type Scenario } from '../../scenario/scenario.ts';
 import type { Addr } from './conn.ts';
 import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
 

@@ -1,0 +1,332 @@
+/**
+ * Benchmarks behind `halfmoon bench` / `npm run bench`. Each prints figures as plain numbers so a
+ * run can be compared with the last one. Wall-clock reads are confined to `measure`.
+ */
+import type { Machine } from '../../src/core/contract.ts';
+import { EventQueue } from '../../sim/queue.ts';
+import { createRng } from '../../sim/rng.ts';
+import { bokiAppendBench, realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
+import { runOnce } from '../../sim/run.ts';
+import { buildInstance, resolveScenario } from '../../src/scenario/instance.ts';
+import { parseScenario } from '../../src/scenario/scenario.ts';
+import { Simulator } from '../../sim/simulator.ts';
+import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
+import { toPerfetto } from '../viewer/perfetto.ts';
+import { syntheticTraceLines } from '../viewer/synthetic.ts';
+import { wallNowMs } from '../../sim/wallclock.ts';
+import { cloneState } from '../../sim/explore/clone.ts';
+import { explore } from '../../sim/explore/index.ts';
+import { buildModel } from '../../sim/explore/registry.ts';
+
+export interface BenchResult {
+  readonly name: string;
+  readonly figures: Readonly<Record<string, number | string>>;
+}
+
+export interface Bench {
+  readonly name: string;
+  readonly description: string;
+  /** Simulator benches are synchronous; real-mode ones (sockets, disks) return a promise. */
+  run(quick: boolean): BenchResult | Promise<BenchResult>;
+}
+
+/** Median of `rounds` timings of `f` (after one warm-up), in ms. */
+export function measure(f: () => void, rounds = 5): number {
+  f();
+  const t: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = wallNowMs();
+    f();
+    t.push(wallNowMs() - a);
+  }
+  t.sort((x, y) => x - y);
+  return t[Math.floor(t.length / 2)]!;
+}
+
+const eventQueueBench: Bench = {
+  name: 'event-queue',
+  description: 'push+pop through the (time, seq) heap holding 1,000 pending events',
+  run(quick) {
+    const n = quick ? 200_000 : 2_000_000;
+    const rng = createRng(1);
+    const ms = measure(() => {
+      const q = new EventQueue<number>(2048);
+      for (let i = 0; i < 1000; i++) q.push(rng.int(0, 1000), i);
+      for (let i = 0; i < n; i++) {
+        const x = q.pop()!;
+        q.push(q.lastTime + 1 + (rng.nextU32() & 1023), x);
+      }
+    });
+    return { name: this.name, figures: { operations: n, eventsPerSec: Math.round((n / ms) * 1000) } };
+  },
+};
+
+/** A node that does nothing but re-arm one timer: the simulator's dispatch cost alone. */
+const ticker: Machine<null, null> = {
+  role: 'ticker',
+  init: () => null,
+  recover: () => null,
+  step: (s, input) => (input.type === 'timer' || input.type === 'start' ? { state: s, effects: [{ type: 'setTimer', timer: 't', delayUs: 10 }] } : { state: s, effects: [] }),
+};
+
+const simBareBench: Bench = {
+  name: 'sim-bare-loop',
+  description: 'simulator event loop with 100 nodes that only re-arm a timer (dispatch, timers, hash)',
+  run(quick) {
+    const events = quick ? 200_000 : 2_000_000;
+    const scenario = parseScenario(
+      { name: 'bench-bare', description: 'bench', system: 'none', limits: { events, simulatedTimeUs: 1e12, wallMs: 600_000 } },
+      'bench',
+    );
+    const nodes = Array.from({ length: 100 }, (_, i) => ({ id: `n${i}`, role: 'ticker', machine: ticker, config: null }));
+    let ran = 0;
+    const ms = measure(() => {
+      const sim = new Simulator({ scenario, instance: { nodes, invariants: [], checkers: [] }, seed: 1 });
+      ran = sim.run().events;
+    }, 3);
+    return { name: this.name, figures: { events: ran, eventsPerSec: Math.round((ran / ms) * 1000) } };
+  },
+};
+
+const registerFaultsBench: Bench = {
+  name: 'register-chaos',
+  description: 'the example protocol under the random nemesis (every fault kind), checkers included',
+  run(quick) {
+    const seeds = quick ? 3 : 20;
+    let events = 0;
+    let simUs = 0;
+    const ms = measure(() => {
+      events = 0;
+      simUs = 0;
+      for (let s = 1; s <= seeds; s++) {
+        const r = runOnce({ scenario: 'register-chaos', seed: s });
+        events += r.events;
+        simUs += r.simulatedTimeUs;
+      }
+    }, 3);
+    return {
+      name: this.name,
+      figures: { seeds, events, eventsPerSec: Math.round((events / ms) * 1000), simulatedToWall: Math.round(simUs / 1000 / ms) },
+    };
+  },
+};
+
+/**
+ * The viewer's server-side costs on a synthetic run: building the view model from the trace's
+ * lines (what `halfmoon view` does before it serves), and exporting to Perfetto JSON.
+ */
+const viewerBench: Bench = {
+  name: 'viewer-model',
+  description: 'view model and Perfetto export of a synthetic 100,000-step trace (20,000 when quick)',
+  run(quick) {
+    const steps = quick ? 20_000 : 100_000;
+    const lines = syntheticTraceLines({ steps });
+    const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
+    let model: ViewModel | null = null;
+    const buildMs = measure(() => {
+      const b = new ModelBuilder(JSON.parse(lines[0]!) as Record<string, unknown>, 'synthetic.jsonl', null);
+      for (let i = 1; i < lines.length; i++) b.add(JSON.parse(lines[i]!) as Record<string, unknown>, i);
+      model = b.finish();
+    }, 3);
+    const m = model as unknown as ViewModel;
+    let events = 0;
+    const exportMs = measure(() => {
+      events = toPerfetto(m).traceEvents.length;
+    }, 3);
+    return {
+      name: this.name,
+      figures: {
+        steps,
+        traceMB: Math.round(bytes / 1e5) / 10,
+        modelMs: Math.round(buildMs),
+        modelJsonMB: Math.round(JSON.stringify(m).length / 1e5) / 10,
+        perfettoMs: Math.round(exportMs),
+        perfettoEvents: events,
+      },
+    };
+  },
+};
+
+/**
+ * Real mode, measured in one run so the figures compare: the platform's floor (a framed TCP round
+ * trip between two processes, one synced append) and a register operation on the real runtime
+ * (two quorum round trips and a synced put), whose ratio to the floor is the runtime's overhead.
+ */
+const realBench: Bench = {
+  name: 'real-mode',
+  description: 'loopback TCP round trip between two processes, synced append, register op on the real runtime (p50/p99 in us)',
+  async run(quick) {
+    const rtt = await tcpRoundTrip(quick ? 2000 : 20_000);
+    const sync = await syncedAppend(quick ? 200 : 2000);
+    const ops = quick ? 100 : 1000;
+    const script = Array.from({ length: ops }, (_, i) => (i % 2 === 0 ? { client: i % 3, op: 'write', value: `v${i}` } : { client: i % 3, op: 'read' }));
+    const scenario = parseScenario({ name: 'bench-real', description: 'bench', system: 'register', params: { script } }, 'bench');
+    const reg = await realOpLatency(buildInstance(scenario), 'register');
+    return {
+      name: this.name,
+      figures: {
+        tcpRttP50Us: rtt.p50Us,
+        tcpRttP99Us: rtt.p99Us,
+        syncedAppendP50Us: sync.p50Us,
+        syncedAppendP99Us: sync.p99Us,
+        registerOps: reg.samples,
+        registerOpP50Us: reg.p50Us,
+        registerOpP99Us: reg.p99Us,
+        registerOpP50OverRttP50: Math.round((reg.p50Us / Math.max(1, rtt.p50Us)) * 10) / 10,
+      },
+    };
+  },
+};
+
+/**
+ * Boki appends on a real cluster (one process per node, ZooKeeper when installed), beside the
+ * raw round trip between two processes and one synced append measured in the same run: the
+ * append's p50 over the round trip's p50 is the figure the real runtime is judged by.
+ */
+const realAppendBench: Bench = {
+  name: 'real-append',
+  description: 'Boki append latency (one in flight) and throughput (64 invocations) on a real loopback cluster, beside the raw TCP round trip (us)',
+  async run(quick) {
+    const rtt = await tcpRoundTrip(quick ? 2000 : 20_000);
+    const sync = await syncedAppend(quick ? 200 : 1000);
+    const a = await bokiAppendBench({ appends: quick ? 300 : 2000, concurrency: 64, throughputMs: quick ? 3000 : 10_000 });
+    return {
+      name: this.name,
+      figures: {
+        tcpRttP50Us: rtt.p50Us,
+        tcpRttP99Us: rtt.p99Us,
+        syncedAppendP50Us: sync.p50Us,
+        syncedAppendP99Us: sync.p99Us,
+        appends: a.latency.samples,
+        appendP50Us: a.latency.p50Us,
+        appendP99Us: a.latency.p99Us,
+        appendP50OverRttP50: Math.round((a.latency.p50Us / Math.max(1, rtt.p50Us)) * 10) / 10,
+        appendsPerSec: a.appendsPerSec,
+        concurrency: a.concurrency,
+        coordination: a.coordination,
+      },
+    };
+  },
+};
+
+/**
+ * The Boki shared log at the published size (3 sequencers + 2 spares, 8 engines indexing every
+ * log, 3 storage nodes, 300 us cuts) under about 1,000 appends per second, fault-free: simulated
+ * events per second of wall time and the simulated-to-wall ratio, with every checker and
+ * invariant on (as sweeps run it) and, for comparison, with them off.
+ */
+const bokiLogBench: Bench = {
+  name: 'boki-log',
+  description: 'Boki shared log, published topology, ~1,000 appends/s, checkers on and off',
+  run(quick) {
+    const durationMs = quick ? 500 : 3000;
+    const seeds = quick ? 1 : 3;
+    const scenario = resolveScenario({ scenario: 'log-smoke', sets: [['durationMs', durationMs]] });
+    const once = (bare: boolean) => {
+      let events = 0;
+      let simUs = 0;
+      let appends = 0;
+      for (let seed = 1; seed <= seeds; seed++) {
+        const inst = buildInstance(scenario);
+        const instance = bare ? { ...inst, checkers: [], invariants: [] } : inst;
+        const r = new Simulator({ scenario, instance, seed }).run();
+        events += r.events;
+        simUs += r.simulatedTimeUs;
+        appends += ((r.report.log as { appends?: number } | undefined)?.appends ?? 0);
+      }
+      return { events, simUs, appends };
+    };
+    let full = { events: 0, simUs: 0, appends: 0 };
+    const msFull = measure(() => {
+      full = once(false);
+    }, 3);
+    let bare = { events: 0, simUs: 0, appends: 0 };
+    const msBare = measure(() => {
+      bare = once(true);
+    }, 3);
+    return {
+      name: this.name,
+      figures: {
+        seeds,
+        durationMs,
+        events: full.events,
+        simulatedMs: Math.round(full.simUs / 1000),
+        eventsPerAppend: Math.round((full.events / Math.max(1, full.appends)) * 10) / 10,
+        eventsPerSec: Math.round((full.events / msFull) * 1000),
+        simulatedToWall: Math.round((full.simUs / 1000 / msFull) * 100) / 100,
+        eventsPerSecNoCheckers: Math.round((bare.events / msBare) * 1000),
+        simulatedToWallNoCheckers: Math.round((bare.simUs / 1000 / msBare) * 100) / 100,
+      },
+    };
+  },
+};
+
+/**
+ * The explorer on two-phase commit with 8 resource managers: 1,745,408 unique states, the
+ * benchmark Stateright and TLC are compared on. A C model checker does about 1.1 million unique
+ * states per second on this machine; the target is at least 300,000 on one core.
+ */
+const explore2pcBench: Bench = {
+  name: 'explore-2pc',
+  description: 'exhaustive bfs of 2pc (TLA+ TwoPhase) with 8 resource managers (6 with --quick)',
+  run(quick) {
+    const rms = quick ? 6 : 8;
+    const model = buildModel('2pc', [['rms', rms]], null);
+    let r = explore(model, { strategy: 'bfs' });
+    const ms = measure(() => {
+      r = explore(model, { strategy: 'bfs' });
+    }, quick ? 3 : 1);
+    return {
+      name: this.name,
+      figures: { rms, uniqueStates: r.uniqueStates, statesGenerated: r.statesGenerated, statesPerSecond: Math.round((r.uniqueStates / ms) * 1000), bytesPerState: r.bytesPerState, wallMs: Math.round(ms) },
+    };
+  },
+};
+
+/** The adapter on the register system: machine steps, copies, hashing and checkers per state. */
+const exploreRegisterBench: Bench = {
+  name: 'explore-register',
+  description: 'bfs of the ABD register through the SystemInstance adapter (first 100,000 states; 20,000 with --quick), with and without symmetry',
+  run(quick) {
+    const statesMax = quick ? 20_000 : 100_000;
+    const model = buildModel('register', [], null);
+    const plain = explore(model, { strategy: 'bfs', statesMax });
+    const sym = explore(model, { strategy: 'bfs', statesMax, symmetry: true });
+    return {
+      name: this.name,
+      figures: {
+        uniqueStates: plain.uniqueStates,
+        statesPerSecond: plain.statesPerSecond,
+        generatedPerSecond: Math.round((plain.statesGenerated / Math.max(plain.wallMs, 1)) * 1000),
+        bytesPerState: plain.bytesPerState,
+        symmetryStatesPerSecond: sym.statesPerSecond,
+      },
+    };
+  },
+};
+
+/** Copying a machine state before a step: the explorer's hand-written copy against structuredClone. */
+const exploreCloneBench: Bench = {
+  name: 'explore-clone',
+  description: 'copying a register client state mid-operation: cloneState vs structuredClone',
+  run(quick) {
+    const n = quick ? 20_000 : 200_000;
+    const state = {
+      cfg: { replicas: ['r0', 'r1', 'r2'], retransmitUs: 5000, giveUpUs: 30000, variant: null },
+      op: { reqId: 'c0#3', req: { op: 'write', value: 'c0.3' }, phase: 'update', opId: 'c0:8', acked: ['r0', 'r2'], best: { ts: { n: 3, w: 'c1' }, value: 'c1.2' }, put: { ts: { n: 4, w: 'c0' }, value: 'c0.3' } },
+      queue: [],
+      done: new Map([['c0#0', { ok: true, value: 'c0.0' }], ['c0#1', { ok: true, value: null }], ['c0#2', { ok: true, value: 'c1.1' }]]),
+      seq: 8,
+    };
+    let sink = 0;
+    const ours = measure(() => {
+      for (let i = 0; i < n; i++) sink += (cloneState(state) as { seq: number }).seq;
+    });
+    const native = measure(() => {
+      for (let i = 0; i < n; i++) sink += (structuredClone(state) as { seq: number }).seq;
+    });
+    return { name: this.name, figures: { cloneStateNs: Math.round((ours * 1e6) / n), structuredCloneNs: Math.round((native * 1e6) / n), checksum: sink % 7 } };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreCloneBench];

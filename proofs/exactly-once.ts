@@ -23,7 +23,7 @@ import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/
 import type { Json, Mode, Version } from '../src/halfmoon/records.ts';
 import { rowName, VERSION_ZERO, versionCmp } from '../src/halfmoon/records.ts';
 import type { AuditSlot } from '../src/boki/api.ts';
-import { type RecSummary, type RuntimeEvent, summarizeData } from '../src/halfmoon/runtime.ts';
+import { type RecSummary, type RuntimeEvent, summarizeData } from '../src/halfmoon/runtime/events.ts';
 import type { StoreEvent, StoreState } from '../src/halfmoon/store.ts';
 import { callsAndReturns } from './liveness.ts';
 

@@ -10,7 +10,7 @@
  */
 import type { WorldView } from '../../src/core/system.ts';
 import { sumDeltas } from '../../src/boki/log-index.ts';
-import type { EngineState } from '../../src/boki/engine.ts';
+import type { EngineState } from '../../src/boki/engine/state.ts';
 import { seqOf } from '../../src/boki/ids.ts';
 import type { IndexRow, MetaEntry, Replicate } from '../../src/boki/messages.ts';
 import type { SequencerState } from '../../src/boki/sequencer.ts';

@@ -14,7 +14,7 @@
  * WeakMap keyed by the state object, so a restarted node (a new state) is re-read from scratch.
  */
 import type { Invariant, WorldView } from '../../src/core/system.ts';
-import type { EngineState } from '../../src/boki/engine.ts';
+import type { EngineState } from '../../src/boki/engine/state.ts';
 import type { MetaEntry } from '../../src/boki/messages.ts';
 import type { SequencerState } from '../../src/boki/sequencer.ts';
 

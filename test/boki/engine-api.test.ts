@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { Ctx, Effect } from '../../src/core/contract.ts';
 import { MAX_SEQNUM, TAG_INVALID, type LogReply, type LogRequest } from '../../src/boki/api.ts';
 import type { BokiConfig } from '../../src/boki/common.ts';
-import { engineMachine, type EngineState } from '../../src/boki/engine.ts';
+import { engineMachine } from '../../src/boki/engine.ts';
+import type { EngineState } from '../../src/boki/engine/state.ts';
 import { BOKI_DEFAULTS } from '../../src/boki/params.ts';
 
 const cfg: BokiConfig = { p: BOKI_DEFAULTS, variant: null, sequencers: ['seq0'], engines: ['eng0'], storages: ['sto0'] };

@@ -10,27 +10,12 @@
  * message, or deliver one twice. Workload drivers issue their requests through their own timers,
  * so client steps are ordinary actions too.
  *
- * Modelling choices (each an option, see `WorldOptions`):
- * - In flight as a *set* by default (Stateright's and TLA+'s choice): sending a message that is
- *   already in flight changes nothing, which keeps retransmission loops finite; a message is
- *   received twice only through the duplicate budget. As a *multiset*, copies accumulate up to
- *   `inFlightMax` (beyond it the action is disabled).
- * - Time: untimed by default (every `ctx.nowUs` is 0, timers fire at any moment); with
- *   `timeStepUs` each step advances a global clock and a timer fires no earlier than its deadline,
- *   which makes the clock part of the state. Timers may fire in any order, in DSLabs' duration
- *   order (a timer waits for timers armed earlier with no longer a delay), or only when nothing is
- *   in flight.
- * - `ctx.maybe(label, p)` with 0 < p < 1 branches (both outcomes are explored); `ctx.randomU32`
- *   derives its value from the stepping node's own state and input, so a step is a function of
- *   that node alone, or branches over listed values for labels named in `branchRandom` (the
- *   register driver's read-or-write choice).
- * - Links break on a crash, as in the simulator: messages to and from a crashed node are lost, and
- *   messages sent to a down node are lost. Links of the nodes listed in `fifo` deliver in send
- *   order (the simulator's TCP-like links); all others are unordered.
- * - A run ends where the system's `done` holds with `stopAtDone`, as the simulator stops there:
- *   for systems whose background timers never fall silent, the only terminal states.
- * - Pauses, partitions and clock faults are not separate actions: an unordered network already
- *   delays any message arbitrarily, and a partition's effect on safety is that of dropped messages.
+ * This file owns stepping: the actions a world enables, one machine step with its effects (sends,
+ * timers, disk writes, history), the faults, and the world hashes built from cached per-slot and
+ * per-packet lanes. Beside it: `world-state.ts` (options, modelling choices, the world and action
+ * types, pure helpers), `world-choice.ts` (branching inside a step), `world-symmetry.ts`
+ * (canonical fingerprints), `world-props.ts` (invariants and checkers as properties),
+ * `world-view.ts` (what invariants see) and `world-trace.ts` (traces for the viewer).
  *
  * Properties: every invariant of the instance (plus `fatal` and `machine-assertion`) is an
  * `always` property, judged on the step that produced a state. Invariants keep incremental state,
@@ -46,313 +31,50 @@
  * completing (the run is quiescent).
  */
 import { AssertionFailure, assert, assertNever, InputError } from '../../src/core/assert.ts';
-import type { Ctx, Effect, Input, Machine, NodeId } from '../../src/core/contract.ts';
+import type { Effect, Input, Machine, NodeId } from '../../src/core/contract.ts';
 import { Hash64, hashValue, strHash32 } from '../../src/core/hash.ts';
-import type { FinishedRun, HistoryEvent, NodeSpec, SystemDef, SystemInstance, Violation, WorldView } from '../../src/core/system.ts';
+import type { HistoryEvent, NodeSpec, SystemDef, SystemInstance, Violation, WorldView } from '../../src/core/system.ts';
 import { cloneState } from './clone.ts';
 import type { Fp, Model, Property, TraceAdapter } from './model.ts';
+import { ChoiceCtx, ChoiceError } from './world-choice.ts';
+import { WorldJudge } from './world-props.ts';
+import {
+  A_CRASH,
+  A_DELIVER,
+  A_DROP,
+  A_DUP,
+  A_RESTART,
+  A_TIMER,
+  applyWrite,
+  type ArmedTimer,
+  bodyLanes,
+  cmpPkt,
+  earlierNotLonger,
+  fifoHead,
+  fifoRank,
+  findPacket,
+  type Hist,
+  hashSlot,
+  type Packet,
+  type PendingWrite,
+  PKT_MSG,
+  PKT_REP,
+  PKT_REQ,
+  packetLanes,
+  pktKey,
+  type Slot,
+  stateHash,
+  type Via,
+  type WAction,
+  type World,
+  type WorldOptions,
+} from './world-state.ts';
+import { WorldSymmetry } from './world-symmetry.ts';
+import { worldTrace } from './world-trace.ts';
+import { ExploreView } from './world-view.ts';
 
-export interface WorldOptions {
-  /** Fault budget: at most this many crashes, restarts, dropped and duplicated messages. */
-  readonly crashes: number;
-  readonly restarts: number;
-  readonly drops: number;
-  readonly duplicates: number;
-  /** How many `ctx.maybe` choices may come out true along a path (e.g. injected function crashes). */
-  readonly maybes: number;
-  readonly inFlight: 'set' | 'multiset';
-  /** Multiset only: a step that would leave more messages in flight than this is disabled. */
-  readonly inFlightMax: number;
-  /**
-   * Nodes whose links, both ways, deliver in send order, like the simulator's `fifo` links (TCP
-   * sessions): only the oldest message in flight on such a link can be delivered. For protocols
-   * that rely on in-order sessions (a ZooKeeper client takes any out-of-order reply as a lost
-   * connection and re-reads everything); other links stay unordered.
-   */
-  readonly fifo: readonly string[];
-  readonly timers: 'unordered' | 'duration' | 'quiescent';
-  /**
-   * With quiescent timers: how many times along a path a timer may fire while messages are in
-   * flight anyway (a premature timeout, counted like a fault).
-   */
-  readonly earlyTimers: number;
-  /**
-   * Timers that fire at any moment whatever the timer mode, as "<node>:<name prefix>" (node may
-   * be "*"): a workload driver's think times are pacing, not timeouts.
-   */
-  readonly freeTimers: readonly string[];
-  /** 0: untimed. Otherwise each step advances the clock by this much. */
-  readonly timeStepUs: number;
-  readonly maybe: 'branch' | 'never';
-  /** randomU32 labels (bare, or "<node>:<label>") that branch over the listed values. */
-  readonly branchRandom: Readonly<Record<string, readonly number[]>>;
-  /** Groups of interchangeable node ids, for symmetry reduction. */
-  readonly symmetry: readonly (readonly string[])[];
-  readonly checkers: 'terminal' | 'every';
-  /** Cache checker verdicts by history alone (sound when checkers read only the history). */
-  readonly checkerCache: 'history' | 'state';
-  /** Crashes may keep any prefix of the unsynced writes, or always lose them all. */
-  readonly unsyncedLoss: 'prefixes' | 'all';
-  /** May drop and duplicate faults hit messages to and from workload drivers? */
-  readonly faultDriverLinks: boolean;
-  /**
-   * Every invariant judges the stepping node alone (true of `replica-timestamp-monotonic`): steps
-   * of different nodes then commute, and partial-order reduction is sound.
-   */
-  readonly localInvariants: boolean;
-  /** Step every input twice on separate copies and demand identical results. */
-  readonly checks: boolean;
-  /**
-   * A state where the system's `done` holds ends the run, as in the simulator (outcome 'done'):
-   * it has no actions, so it is terminal, and its checkers judge a run that was stopped, not a
-   * quiescent one (liveness judges nothing pending as "never completes"). For systems whose
-   * background work (heartbeats, repair timers) never falls silent, so no state is otherwise
-   * terminal.
-   */
-  readonly stopAtDone: boolean;
-}
-
-export const DEFAULT_WORLD_OPTIONS: WorldOptions = {
-  crashes: 0,
-  restarts: 0,
-  drops: 0,
-  duplicates: 0,
-  maybes: 1_000_000,
-  inFlight: 'set',
-  inFlightMax: 64,
-  fifo: [],
-  timers: 'unordered',
-  earlyTimers: 0,
-  freeTimers: [],
-  timeStepUs: 0,
-  maybe: 'branch',
-  branchRandom: {},
-  symmetry: [],
-  checkers: 'terminal',
-  checkerCache: 'state',
-  unsyncedLoss: 'prefixes',
-  faultDriverLinks: false,
-  localInvariants: false,
-  checks: false,
-  stopAtDone: false,
-};
-
-const CHOICES_MAX = 64;
-const PERMUTATIONS_MAX = 40_320;
-
-// ---------------------------------------------------------------------------------------------
-// World state
-
-const PKT_MSG = 0;
-const PKT_REQ = 1;
-const PKT_REP = 2;
-
-/** A message in flight. Immutable and shared between worlds. */
-export interface Packet {
-  readonly kind: number;
-  readonly from: number;
-  readonly to: number;
-  readonly reqId: string;
-  readonly body: unknown;
-  /** Digest of the body alone, so a permutation that leaves the body alone reuses it. */
-  readonly b0: number;
-  readonly b1: number;
-  readonly h0: number;
-  readonly h1: number;
-  /** Hash lanes under each symmetry permutation, filled lazily. */
-  sym?: Int32Array;
-  /** Whether the body names an interchangeable node (0 unknown, 1 no, 2 yes). */
-  names?: number;
-  /** The hash as 16 hex digits, filled lazily (action keys). */
-  hex?: string;
-  /** On a FIFO link: the send order (only its rank among the link's messages is state). */
-  readonly ord?: number;
-}
-
-interface ArmedTimer {
-  readonly name: string;
-  readonly delayUs: number;
-  readonly deadlineUs: number;
-}
-
-interface PendingWrite {
-  readonly key: string;
-  readonly value: unknown;
-}
-
-/** One node. Immutable and shared between worlds until the node changes. */
-export interface Slot {
-  readonly up: boolean;
-  readonly halted: boolean;
-  readonly state: unknown;
-  readonly synced: ReadonlyMap<string, unknown>;
-  readonly pending: readonly PendingWrite[];
-  readonly timers: readonly ArmedTimer[];
-  /** For a crashed node, the state it had when it went down (what invariants last observed). */
-  readonly lastUp: unknown;
-  readonly h0: number;
-  readonly h1: number;
-  sym?: Int32Array;
-  /** Whether the slot names an interchangeable node (0 unknown, 1 no, 2 yes). */
-  names?: number;
-}
-
-/** The history as a shared list, newest first, with a running hash. */
-interface Hist {
-  readonly ev: HistoryEvent;
-  readonly prev: Hist | null;
-  readonly len: number;
-  /** Digest of the event alone. */
-  readonly e0: number;
-  readonly e1: number;
-  /** Running hash of the history up to and including this event. */
-  readonly h0: number;
-  readonly h1: number;
-  sym?: Int32Array;
-  names?: number;
-}
-
-/** How a world was reached, for traces. Not part of the state. */
-export interface Via {
-  readonly kind: 'step' | 'crash' | 'restart' | 'drop' | 'duplicate';
-  readonly node: number;
-  readonly input: Input | null;
-  readonly effects: readonly Effect[];
-  readonly events: readonly HistoryEvent[];
-  readonly detail: Readonly<Record<string, unknown>>;
-}
-
-export interface World {
-  readonly slots: readonly Slot[];
-  /** Sorted by hash: the canonical order of the set (or multiset). */
-  readonly net: readonly Packet[];
-  /** Left of the budget: crashes, restarts, drops, duplicates, true maybes, early timers. */
-  readonly budget: readonly number[];
-  readonly hist: Hist | null;
-  readonly nowUs: number;
-  /** The invariant the step into this world violated, if any. */
-  readonly violation: Violation | null;
-  readonly h0: number;
-  readonly h1: number;
-  readonly via: Via | null;
-  /** The history as an array, built on first use. */
-  histArray?: readonly HistoryEvent[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Actions
-
-export const A_DELIVER = 0;
-export const A_TIMER = 1;
-export const A_CRASH = 2;
-export const A_RESTART = 3;
-export const A_DROP = 4;
-export const A_DUP = 5;
-
-/** What a step touched, recorded by `next` for partial-order reduction. */
-interface StepInfo {
-  readonly node: number;
-  readonly fault: boolean;
-  readonly wroteHistory: boolean;
-  /** Hash key of the packet the step consumed, or null. */
-  readonly consumed: string | null;
-  /** Hash keys of the packets it sent. */
-  readonly sent: readonly string[];
-}
-
-export interface WAction {
-  readonly k: number;
-  readonly node: number;
-  readonly pkt: Packet | null;
-  readonly name: string;
-  readonly keep: number;
-  readonly choices: readonly number[];
-  readonly key: string;
-  info: StepInfo | null;
-}
-
-function bodyLanes(body: unknown): [number, number] {
-  const bh = new Hash64(0x62);
-  hashValue(bh, body);
-  return bh.finish();
-}
-
-function packetLanes(kind: number, from: number, to: number, reqId: string, b0: number, b1: number): [number, number] {
-  return new Hash64(0x70).u32(kind).u32(from).u32(to).str(reqId).u32(b0).u32(b1).finish();
-}
-
-function hex(h0: number, h1: number): string {
-  return (h0 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
-}
-
-/** The key of the packet a send effect creates (its content hash), as action keys name it. */
-function packetKey(kind: number, from: number, to: number, reqId: string, body: unknown): string {
-  const [b0, b1] = bodyLanes(body);
-  const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
-  return hex(h0, h1);
-}
-
-function pktKey(p: Packet): string {
-  return (p.hex ??= hex(p.h0, p.h1));
-}
-
-function cmpPkt(a: Packet, b: Packet): number {
-  return (a.h0 >>> 0) - (b.h0 >>> 0) || (a.h1 >>> 0) - (b.h1 >>> 0);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Choices inside a step
-
-/** A path that asks a step for a choice it does not offer: the model changed, not the machine. */
-export class ChoiceError extends AssertionFailure {}
-
-/**
- * The context a machine steps with. Branching choices answer from a forced prefix, then take
- * option 0 and record how many options there were, so the caller can fork the others.
- */
-class ChoiceCtx implements Ctx {
-  readonly answers: number[] = [];
-  readonly arities: number[] = [];
-  /** How many maybe choices came out true. */
-  maybesUsed = 0;
-  private draws = 0;
-  constructor(
-    readonly self: NodeId,
-    readonly nowUs: number,
-    private readonly forced: readonly number[],
-    readonly seedA: number,
-    readonly seedB: number,
-    private readonly maybesLeft: number,
-    private readonly m: SystemModel,
-  ) {}
-  private choose(arity: number, label: string): number {
-    const j = this.answers.length;
-    if (j >= CHOICES_MAX) throw new ChoiceError(`${this.self}: more than ${CHOICES_MAX} branching choices in one step (${label})`);
-    const v = j < this.forced.length ? this.forced[j]! : 0;
-    if (v >= arity) throw new ChoiceError(`${this.self}: choice ${j} (${label}) has ${arity} options, the path asks for option ${v}`);
-    this.answers.push(v);
-    this.arities.push(arity);
-    return v;
-  }
-  maybe(label: string, p: number): boolean {
-    if (!(p >= 0 && p <= 1)) throw new AssertionFailure(`ctx.maybe(${label}): probability ${p} outside [0, 1]`);
-    if (p === 0) return false;
-    if (p === 1) return true;
-    if (this.m.opts.maybe === 'never' || this.maybesUsed >= this.maybesLeft) return false;
-    const yes = this.choose(2, label) === 1;
-    if (yes) this.maybesUsed++;
-    return yes;
-  }
-  randomU32(label: string): number {
-    const values = this.m.branchValues(this.self, label);
-    if (values !== null) return values[this.choose(values.length, label)]!;
-    const h = new Hash64(this.seedA).u32(this.seedB).u32(strHash32(label)).u32(this.draws++);
-    return h.finish()[0] >>> 0;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The model
+export { A_CRASH, A_DELIVER, A_DROP, A_DUP, A_RESTART, A_TIMER, DEFAULT_WORLD_OPTIONS, type Packet, type Slot, type Via, type WAction, type World, type WorldOptions } from './world-state.ts';
+export { ChoiceError } from './world-choice.ts';
 
 export interface SystemModelArgs {
   /** The model's name (a preset such as `register`, or `system:<name>`). */
@@ -387,29 +109,17 @@ export class SystemModel implements Model<World, WAction> {
   readonly properties: readonly Property<World>[];
   readonly symmetry: Model<World, WAction>['symmetry'];
   readonly trace: TraceAdapter<World, WAction>;
-  private readonly def: SystemDef<any>;
-  private readonly variant: string | null;
-  private readonly sysParams: Readonly<Record<string, unknown>>;
   private readonly index = new Map<NodeId, number>();
   private readonly faultable: readonly boolean[];
-  private readonly perms: readonly { readonly order: Int32Array; readonly rename: ReadonlyMap<string, string> }[];
-  /** Index of each permutation in `perms`, by its order joined with commas. */
-  private readonly permIndex = new Map<string, number>();
-  /** Node indices of each symmetry group, ascending. */
-  private readonly groupIdx: readonly (readonly number[])[];
-  /** Every node id in some symmetry group. */
-  private readonly symIds: ReadonlySet<string>;
-  private readonly checkerCache = new Map<string, string | null>();
+  private readonly sym: WorldSymmetry;
+  private readonly judge: WorldJudge;
   private readonly branch: ReadonlyMap<string, readonly number[]>;
-  private readonly timed: boolean;
+  readonly timed: boolean;
   private readonly fifoNode: readonly boolean[];
   independent?: (a: WAction, b: WAction) => boolean;
 
   constructor(args: SystemModelArgs) {
     this.name = args.name;
-    this.def = args.def;
-    this.variant = args.variant;
-    this.sysParams = args.params;
     this.opts = args.options;
     this.params = args.rebuild;
     this.timed = args.options.timeStepUs > 0;
@@ -431,14 +141,12 @@ export class SystemModel implements Model<World, WAction> {
     this.fifoNode = this.specs.map((s) => args.options.fifo.includes(s.id));
     for (const id of args.options.fifo) if (!this.index.has(id)) throw new InputError(`fifo: unknown node '${id}' (nodes: ${this.specs.map((s) => s.id).join(', ')})`);
     if (args.options.fifo.length > 0 && args.options.symmetry.length > 0) throw new InputError('fifo links and symmetry reduction cannot be combined');
-    this.perms = this.buildPermutations(args.options.symmetry);
-    this.perms.forEach((p, i) => this.permIndex.set(p.order.join(','), i));
-    this.groupIdx = args.options.symmetry.map((g) => g.map((id) => this.index.get(id)!).sort((a, b) => a - b));
-    this.symIds = new Set(args.options.symmetry.flat());
-    this.properties = this.buildProperties();
+    this.sym = new WorldSymmetry(this.specs, this.index, args.options.symmetry, this.timed);
+    this.judge = new WorldJudge(this, args.def, args.params, args.variant);
+    this.properties = this.judge.buildProperties();
     this.symmetry =
-      this.perms.length > 1
-        ? { name: args.options.symmetry.map((g) => `{${g.join(', ')}}`).join(' x '), canonicalFingerprint: (w, out) => this.canonicalFp(w, out) }
+      this.sym.perms.length > 1
+        ? { name: args.options.symmetry.map((g) => `{${g.join(', ')}}`).join(' x '), canonicalFingerprint: (w, out) => this.sym.canonicalFp(w, out) }
         : null;
     if (args.options.localInvariants && !this.timed) this.independent = (a, b) => this.commute(a, b);
     this.trace = worldTrace(this);
@@ -760,7 +468,7 @@ export class SystemModel implements Model<World, WAction> {
     // A step that changes neither the node's state nor the history shows the invariants the very
     // observation they accepted before; there is nothing new to judge.
     const changed = d.slots[n]!.h0 !== slot.h0 || d.slots[n]!.h1 !== slot.h1 || d.events.length > 0 || priorEvents.length > 0 || primeFrom !== w;
-    if (d.violation === null && changed) d.violation = this.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
+    if (d.violation === null && changed) d.violation = this.judge.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
     return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: result.effects, events: d.events, detail: {} });
   }
 
@@ -929,180 +637,6 @@ export class SystemModel implements Model<World, WAction> {
     return { slots: d.slots, net: d.net, budget: d.budget, hist: d.hist, nowUs: d.nowUs, violation: d.violation, h0, h1, via };
   }
 
-  private buildPermutations(groups: readonly (readonly string[])[]) {
-    const n = this.specs.length;
-    const seen = new Set<string>();
-    for (const g of groups) {
-      for (const id of g) {
-        if (!this.index.has(id)) throw new InputError(`symmetry: unknown node '${id}' (nodes: ${this.specs.map((s) => s.id).join(', ')})`);
-        if (seen.has(id)) throw new InputError(`symmetry: node '${id}' is in two groups`);
-        seen.add(id);
-      }
-      const roles = new Set(g.map((id) => this.specs[this.index.get(id)!]!.role));
-      if (roles.size > 1) throw new InputError(`symmetry: group {${g.join(', ')}} mixes roles (${[...roles].join(', ')})`);
-    }
-    // Every combination of one permutation per group.
-    let perms: number[][] = [Array.from({ length: n }, (_, i) => i)];
-    for (const g of groups) {
-      const idx = g.map((id) => this.index.get(id)!);
-      const out: number[][] = [];
-      for (const base of perms) {
-        for (const p of permutations(idx.length)) {
-          const m = base.slice();
-          for (let k = 0; k < idx.length; k++) m[idx[k]!] = base[idx[p[k]!]!]!;
-          out.push(m);
-        }
-      }
-      perms = out;
-      if (perms.length > PERMUTATIONS_MAX) throw new InputError(`symmetry: more than ${PERMUTATIONS_MAX} permutations; declare smaller groups`);
-    }
-    return perms.map((order) => {
-      const rename = new Map<string, string>();
-      order.forEach((to, from) => {
-        if (to !== from) rename.set(this.specs[from]!.id, this.specs[to]!.id);
-      });
-      return { order: Int32Array.from(order), rename };
-    });
-  }
-
-  /**
-   * The permutations worth trying: each group's members in the order of their own slot hashes,
-   * and every order among members whose hashes tie. When a member's state names no member of its
-   * group (true of register replicas), its slot hash is the same under every renaming, so sorting
-   * by it picks the same representatives for every state of an orbit, and the least fingerprint
-   * over the candidates is canonical. When it does name them, the result is still the fingerprint
-   * of a permutation of the state (sound), just not always the same one per orbit.
-   */
-  private candidates(w: World): number[] {
-    let partial: number[][] = [Array.from({ length: this.specs.length }, (_, i) => i)];
-    const cmp = (x: number, y: number) => {
-      const a = w.slots[x]!;
-      const b = w.slots[y]!;
-      return (a.h0 >>> 0) - (b.h0 >>> 0) || (a.h1 >>> 0) - (b.h1 >>> 0);
-    };
-    for (const g of this.groupIdx) {
-      const sorted = g.slice().sort((x, y) => cmp(x, y) || x - y);
-      let orders: number[][] = [[]];
-      for (let k = 0; k < sorted.length; ) {
-        let e = k + 1;
-        while (e < sorted.length && cmp(sorted[k]!, sorted[e]!) === 0) e++;
-        const tie = sorted.slice(k, e);
-        const next: number[][] = [];
-        for (const o of orders) for (const p of permutations(tie.length)) next.push([...o, ...p.map((i) => tie[i]!)]);
-        orders = next;
-        k = e;
-      }
-      const out: number[][] = [];
-      for (const base of partial) {
-        for (const ord of orders) {
-          const m = base.slice();
-          for (let k = 0; k < g.length; k++) m[ord[k]!] = g[k]!;
-          out.push(m);
-        }
-      }
-      partial = out;
-    }
-    return partial.map((m) => this.permIndex.get(m.join(','))!);
-  }
-
-  /** The least fingerprint over the candidate permutations of the interchangeable nodes. */
-  private canonicalFp(w: World, out: Fp): void {
-    let best0 = 0;
-    let best1 = 0;
-    let first = true;
-    const slotLanes = new Int32Array(this.specs.length * 2);
-    for (const pi of this.candidates(w)) {
-      if (pi === 0) {
-        if (first || (w.h0 >>> 0) < (best0 >>> 0) || (w.h0 === best0 && (w.h1 >>> 0) < (best1 >>> 0))) {
-          best0 = w.h0;
-          best1 = w.h1;
-          first = false;
-        }
-        continue;
-      }
-      const perm = this.perms[pi]!;
-      for (let i = 0; i < w.slots.length; i++) {
-        const s = w.slots[i]!;
-        const j = perm.order[i]!;
-        // A slot that names no interchangeable node hashes the same under every renaming.
-        s.names ??= slotNames(s, this.symIds) ? 2 : 1;
-        if (s.names === 1) {
-          slotLanes[j * 2] = s.h0;
-          slotLanes[j * 2 + 1] = s.h1;
-          continue;
-        }
-        const lanes = (s.sym ??= new Int32Array(this.perms.length * 2).fill(0));
-        if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
-          const h = new Hash64(0x73);
-          hashSlot(h, s.up, s.halted, s.state, s.synced, s.pending, s.timers, s.lastUp, this.timed, perm.rename);
-          const [a, b] = h.finish();
-          lanes[pi * 2] = a;
-          lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
-        }
-        slotLanes[j * 2] = lanes[pi * 2]!;
-        slotLanes[j * 2 + 1] = lanes[pi * 2 + 1]!;
-      }
-      const h = new Hash64(0x77);
-      for (let j = 0; j < w.slots.length; j++) h.u32(slotLanes[j * 2]!).u32(slotLanes[j * 2 + 1]!);
-      h.u32(w.net.length);
-      const pk = w.net.map((p) => this.packetUnder(p, pi)).sort((x, y) => (x[0]! >>> 0) - (y[0]! >>> 0) || (x[1]! >>> 0) - (y[1]! >>> 0));
-      for (const [a, b] of pk) h.u32(a!).u32(b!);
-      for (const b of w.budget) h.u32(b);
-      const hl = this.histUnder(w.hist, pi);
-      h.u32(hl[0]).u32(hl[1]);
-      if (this.timed) h.num(w.nowUs);
-      h.u32(w.violation === null ? 0 : 1);
-      const [a, b] = h.finish();
-      if (first || (a >>> 0) < (best0 >>> 0) || (a === best0 && (b >>> 0) < (best1 >>> 0))) {
-        best0 = a;
-        best1 = b;
-        first = false;
-      }
-    }
-    out[0] = best0;
-    out[1] = best1;
-  }
-
-  private packetUnder(p: Packet, pi: number): Int32Array {
-    const lanes = (p.sym ??= new Int32Array(this.perms.length * 2).fill(0));
-    if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
-      const perm = this.perms[pi]!;
-      p.names ??= mentions(p.body, this.symIds, 0) ? 2 : 1;
-      let b0 = p.b0;
-      let b1 = p.b1;
-      if (p.names === 2) {
-        const bh = new Hash64(0x62);
-        hashValue(bh, p.body, 0, perm.rename);
-        [b0, b1] = bh.finish();
-      }
-      const [a, b] = new Hash64(0x70).u32(p.kind).u32(perm.order[p.from]!).u32(perm.order[p.to]!).str(perm.rename.get(p.reqId) ?? p.reqId).u32(b0).u32(b1).finish();
-      lanes[pi * 2] = a;
-      lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
-    }
-    return lanes.subarray(pi * 2, pi * 2 + 2);
-  }
-
-  private histUnder(x: Hist | null, pi: number): [number, number] {
-    if (x === null) return [0, 0];
-    const lanes = (x.sym ??= new Int32Array(this.perms.length * 2).fill(0));
-    if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
-      const prev = this.histUnder(x.prev, pi);
-      x.names ??= mentions(x.ev, this.symIds, 0) ? 2 : 1;
-      let e0 = x.e0;
-      let e1 = x.e1;
-      if (x.names === 2) {
-        const eh = new Hash64(0x65);
-        hashValue(eh, x.ev, 0, this.perms[pi]!.rename);
-        [e0, e1] = eh.finish();
-      }
-      const h = new Hash64(0x68);
-      if (x.prev) h.u32(prev[0]).u32(prev[1]);
-      const [a, b] = h.u32(e0).u32(e1).finish();
-      lanes[pi * 2] = a;
-      lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
-    }
-    return [lanes[pi * 2]!, lanes[pi * 2 + 1]!];
-  }
 
   // -------------------------------------------------------------------------------------------
   // Partial-order reduction
@@ -1138,332 +672,9 @@ export class SystemModel implements Model<World, WAction> {
     return new ExploreView(this, w, last);
   }
 
-  private buildProperties(): Property<World>[] {
-    const props: Property<World>[] = [];
-    const names = ['machine-assertion', 'fatal', ...this.instance.invariants.map((i) => i.name)];
-    for (const name of [...new Set(names)]) {
-      props.push({ kind: 'always', name, check: (w) => (w.violation !== null && w.violation.invariant === name ? w.violation.message : null) });
-    }
-    this.instance.checkers.forEach((c, ci) => {
-      props.push({ kind: 'final', name: c.name, check: (w, truncated) => this.runChecker(ci, w, truncated) });
-      // In every state, the history so far is judged as a run cut short (liveness abstains).
-      if (this.opts.checkers === 'every') props.push({ kind: 'always', name: `${c.name} (every state)`, check: (w) => this.runChecker(ci, w, true) });
-    });
-    const done = this.instance.done;
-    if (done) props.push({ kind: 'sometimes', name: 'workload completes', holds: (w) => w.violation === null && done(this.view(w)) });
-    return props;
-  }
-
   /** With `stopAtDone`: does the run end at this state? */
-  private stoppedAtDone(w: World): boolean {
+  stoppedAtDone(w: World): boolean {
     const done = this.instance.done;
     return this.opts.stopAtDone && done !== undefined && done(this.view(w));
   }
-
-  private runChecker(ci: number, w: World, truncated: boolean): string | null {
-    const key = `${ci}:${truncated ? 1 : 0}:${this.opts.checkerCache === 'history' ? `${w.hist?.h0 ?? 0}:${w.hist?.h1 ?? 0}` : `${w.h0}:${w.h1}`}`;
-    const cached = this.checkerCache.get(key);
-    if (cached !== undefined) return cached;
-    const history = this.history(w);
-    let lastFault = -1;
-    for (const ev of history) if (ev.kind === 'fault') lastFault = ev.t;
-    const run: FinishedRun = {
-      history,
-      view: this.view(w),
-      endUs: this.timed ? w.nowUs : history.length,
-      lastFaultUs: lastFault,
-      truncated,
-      quiescent: !truncated && !this.stoppedAtDone(w),
-    };
-    const vs = this.instance.checkers[ci]!.check(run);
-    const msg = vs.length === 0 ? null : `${vs[0]!.invariant}: ${vs[0]!.message}`;
-    if (this.checkerCache.size > 1_000_000) this.checkerCache.clear();
-    this.checkerCache.set(key, msg);
-    return msg;
-  }
-
-  /**
-   * Judges the invariants on the step that took node `n` from world `w` to draft `d`: a fresh set
-   * is primed with every node's last observed state and the history before the step, then sees
-   * the step's history events and the node's new state.
-   */
-  private checkInvariants(w: World, events: readonly HistoryEvent[], d: Draft, n: number): Violation | null {
-    if (this.instance.invariants.length === 0) return null;
-    const fresh = this.def.build(this.sysParams as never, this.variant).invariants;
-    const before = this.view(w, true);
-    for (const inv of fresh) {
-      if (inv.afterStep) for (let m = 0; m < w.slots.length; m++) if (before.isUp(this.specs[m]!.id)) inv.afterStep(before, this.specs[m]!.id);
-      if (inv.onHistory) for (const ev of this.history(w)) inv.onHistory(ev, before);
-    }
-    const after = this.view({ slots: d.slots, net: d.net, budget: d.budget, hist: d.hist, nowUs: d.nowUs, violation: null, h0: 0, h1: 0, via: null });
-    const id = this.specs[n]!.id;
-    for (const inv of fresh) {
-      if (inv.onHistory) {
-        for (const ev of events) {
-          const m = inv.onHistory(ev, after);
-          if (m !== null) return { invariant: inv.name, message: m, node: id };
-        }
-      }
-      if (inv.afterStep) {
-        const m = inv.afterStep(after, id);
-        if (m !== null) return { invariant: inv.name, message: m, node: id };
-      }
-    }
-    return null;
-  }
-}
-
-/** A read-only view of a world for invariants and checkers. With `last`, crashed nodes show the state they went down with. */
-class ExploreView implements WorldView {
-  constructor(
-    private readonly m: SystemModel,
-    private readonly w: World,
-    private readonly last: boolean,
-  ) {}
-  get nowUs(): number {
-    return this.w.nowUs;
-  }
-  get eventIndex(): number {
-    return this.w.hist?.len ?? 0;
-  }
-  get history(): readonly HistoryEvent[] {
-    return this.m.history(this.w);
-  }
-  get lastFaultUs(): number {
-    for (let x = this.w.hist; x !== null; x = x.prev) if (x.ev.kind === 'fault') return x.ev.t;
-    return -1;
-  }
-  nodeIds(): readonly NodeId[] {
-    return this.m.specs.map((s) => s.id);
-  }
-  private slot(id: NodeId): Slot {
-    return this.w.slots[this.m.indexOf(id)]!;
-  }
-  role(id: NodeId): string {
-    return this.m.specs[this.m.indexOf(id)]!.role;
-  }
-  isUp(id: NodeId): boolean {
-    const s = this.slot(id);
-    if (this.last) return s.up ? !s.halted : s.lastUp !== undefined;
-    return s.up && !s.halted;
-  }
-  state(id: NodeId): unknown {
-    const s = this.slot(id);
-    return this.last && !s.up ? s.lastUp : s.state;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-function applyWrite(m: Map<string, unknown>, key: string, value: unknown): void {
-  if (value === undefined) m.delete(key);
-  else m.set(key, value);
-}
-
-/** Is `p` deliverable under FIFO order: no older message in flight on its link? */
-function fifoHead(net: readonly Packet[], p: Packet): boolean {
-  return p.ord === undefined || fifoRank(net, p) === 0;
-}
-
-/** How many messages in flight on `p`'s FIFO link are older than `p`. */
-function fifoRank(net: readonly Packet[], p: Packet): number {
-  let r = 0;
-  for (const q of net) if (q.from === p.from && q.to === p.to && q.ord !== undefined && q.ord < p.ord!) r++;
-  return r;
-}
-
-function findPacket(net: readonly Packet[], p: Packet): number {
-  let lo = 0;
-  let hi = net.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cmpPkt(net[mid]!, p) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < net.length && cmpPkt(net[lo]!, p) === 0 ? lo : -1;
-}
-
-/** DSLabs' timer order: a timer waits for every timer armed before it with no longer a delay. */
-function earlierNotLonger(ts: readonly ArmedTimer[], j: number): boolean {
-  for (let i = 0; i < j; i++) if (ts[i]!.delayUs <= ts[j]!.delayUs) return true;
-  return false;
-}
-
-function* permutations(n: number): Generator<number[]> {
-  const a = Array.from({ length: n }, (_, i) => i);
-  yield a.slice();
-  // Heap's algorithm.
-  const c = new Array<number>(n).fill(0);
-  let i = 0;
-  while (i < n) {
-    if (c[i]! < i) {
-      const j = i % 2 === 0 ? 0 : c[i]!;
-      [a[j], a[i]] = [a[i]!, a[j]!];
-      yield a.slice();
-      c[i]!++;
-      i = 0;
-    } else {
-      c[i] = 0;
-      i++;
-    }
-  }
-}
-
-/** A machine state's canonical hash; the immutable `cfg` it carries is left out. */
-function hashState(h: Hash64, state: unknown, rename: ReadonlyMap<string, string> | null): void {
-  if (typeof state === 'object' && state !== null && !Array.isArray(state) && !(state instanceof Map) && !(state instanceof Set) && 'cfg' in state) {
-    const keys = Object.keys(state).filter((k) => k !== 'cfg');
-    const sorted = rename === null ? keys.sort() : keys.map((k) => [rename.get(k) ?? k, k] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map((x) => x[1]);
-    h.u32(21).u32(sorted.length);
-    for (const k of sorted) {
-      h.str(rename?.get(k) ?? k);
-      hashValue(h, (state as Record<string, unknown>)[k], 1, rename);
-    }
-    return;
-  }
-  hashValue(h, state, 0, rename);
-}
-
-/** Does a plain-data value contain one of `ids` as a string (a value, an object key, a Map key)? */
-function mentions(v: unknown, ids: ReadonlySet<string>, depth: number): boolean {
-  if (typeof v === 'string') return ids.has(v);
-  if (typeof v !== 'object' || v === null || depth > 64) return false;
-  if (Array.isArray(v)) return v.some((x) => mentions(x, ids, depth + 1));
-  if (v instanceof Map) {
-    for (const [k, x] of v) if (mentions(k, ids, depth + 1) || mentions(x, ids, depth + 1)) return true;
-    return false;
-  }
-  if (v instanceof Set) {
-    for (const x of v) if (mentions(x, ids, depth + 1)) return true;
-    return false;
-  }
-  if (ArrayBuffer.isView(v)) return false;
-  for (const k in v as Record<string, unknown>) {
-    if (depth === 0 && k === 'cfg') continue;
-    if (ids.has(k) || mentions((v as Record<string, unknown>)[k], ids, depth + 1)) return true;
-  }
-  return false;
-}
-
-/** Whether a slot's hashed parts name an interchangeable node. */
-function slotNames(s: Slot, ids: ReadonlySet<string>): boolean {
-  if (mentions(s.up ? s.state : s.lastUp, ids, 0) || mentions(s.synced, ids, 1)) return true;
-  return s.pending.some((p) => ids.has(p.key) || mentions(p.value, ids, 1));
-}
-
-function stateHash(v: unknown): string {
-  const h = new Hash64();
-  hashValue(h, v);
-  return h.hex();
-}
-
-function hashSlot(
-  h: Hash64,
-  up: boolean,
-  halted: boolean,
-  state: unknown,
-  synced: ReadonlyMap<string, unknown>,
-  pending: readonly PendingWrite[],
-  timers: readonly ArmedTimer[],
-  lastUp: unknown,
-  timed: boolean,
-  rename: ReadonlyMap<string, string> | null,
-): void {
-  h.u32(up ? 1 : 0).u32(halted ? 1 : 0);
-  if (up) hashState(h, state, rename);
-  else hashState(h, lastUp, rename);
-  hashValue(h, synced, 0, rename);
-  h.u32(pending.length);
-  for (const p of pending) {
-    h.str(rename?.get(p.key) ?? p.key);
-    hashValue(h, p.value, 0, rename);
-  }
-  h.u32(timers.length);
-  for (const t of timers) {
-    h.str(t.name).num(t.delayUs);
-    if (timed) h.num(t.deadlineUs);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Traces
-
-function worldTrace(m: SystemModel): TraceAdapter<World, WAction> {
-  const id = (n: number) => m.specs[n]!.id;
-  // Message ids for the viewer, one per send in effect order; a delivery names the oldest id of
-  // its content still in flight (a duplicate delivers it again under the same id). Reset by boot.
-  let inFlight = new Map<string, number[]>();
-  let nextId = 0;
-  const sentIds = (prev: World, node: number, effects: readonly Effect[]): number[] => {
-    const ids: number[] = [];
-    for (const e of effects) {
-      let key: string | null = null;
-      if (e.type === 'send') key = packetKey(PKT_MSG, node, m.indexOf(e.to), '', e.msg);
-      else if (e.type === 'request') key = packetKey(PKT_REQ, node, m.indexOf(e.to), e.reqId, e.body);
-      else if (e.type === 'reply') {
-        const origin = m.originIndex(prev.hist, e.reqId);
-        if (origin >= 0) key = packetKey(PKT_REP, node, origin, e.reqId, e.body);
-      }
-      if (key === null) continue;
-      const msgId = nextId++;
-      ids.push(msgId);
-      const q = inFlight.get(key);
-      if (q) q.push(msgId);
-      else inFlight.set(key, [msgId]);
-    }
-    return ids;
-  };
-  const delivered = (p: Packet, keep: boolean): number | undefined => {
-    const q = inFlight.get(pktKey(p));
-    if (!q || q.length === 0) return undefined;
-    return keep ? q[0] : q.shift();
-  };
-  return {
-    nodes: () => m.specs.map((s) => ({ id: s.id, role: s.role, driver: s.driver ?? false })),
-    boot(w) {
-      inFlight = new Map();
-      nextId = 0;
-      return m.specs.map((s, i) => ({ type: 'boot', t: 0, node: s.id, state: w.slots[i]!.state }));
-    },
-    step(prev, a, next, i) {
-      const v = next.via;
-      if (v === null) return [];
-      const t = next.nowUs > 0 ? next.nowUs : i + 1;
-      const out: Record<string, unknown>[] = [];
-      switch (v.kind) {
-        case 'crash':
-          out.push({ type: 'fault', t, kind: 'crash', nodes: [id(v.node)], detail: v.detail });
-          break;
-        case 'drop': {
-          const msgId = delivered(a.pkt!, false);
-          out.push({ type: 'net', t, fate: 'drop', from: v.detail.from, to: v.detail.to, ...(msgId !== undefined ? { msgId } : {}) });
-          out.push({ type: 'fault', t, kind: 'drop', nodes: [v.detail.from, v.detail.to], detail: {} });
-          break;
-        }
-        case 'restart':
-          out.push({ type: 'fault', t, kind: 'restart', nodes: [id(v.node)], detail: {} });
-          out.push({ type: 'boot', t, node: id(v.node), state: next.slots[v.node]!.state });
-          break;
-        case 'duplicate':
-          out.push({ type: 'fault', t, kind: 'duplicate', nodes: [id(v.node)], detail: {} });
-          break;
-        case 'step':
-          break;
-        default:
-          assertNever(v.kind, 'via');
-      }
-      // History records come before the step they belong to (a ret before the driver's response).
-      for (const ev of v.events) if (ev.kind !== 'fault') out.push({ type: 'history', ...ev });
-      const threw = next.violation !== null && next.violation.invariant === 'machine-assertion';
-      if (v.input !== null && !threw) {
-        const s = next.slots[v.node]!;
-        const msgId = a.pkt !== null && (a.k === A_DELIVER || a.k === A_DUP) ? delivered(a.pkt, a.k === A_DUP) : undefined;
-        const msgIds = sentIds(prev, v.node, v.effects);
-        out.push({ type: 'step', i, t, node: id(v.node), input: v.input, effects: v.effects, ...(s.up ? { state: s.state } : {}), ...(msgId !== undefined ? { msgId } : {}), ...(msgIds.length > 0 ? { msgIds } : {}) });
-      }
-      if (next.violation !== null) out.push({ type: 'violation', ...next.violation, eventIndex: i, timeUs: t, ...(threw && v.input !== null ? { input: v.input } : {}) });
-      return out;
-    },
-  };
 }

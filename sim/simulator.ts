@@ -9,49 +9,24 @@
  * and drift on every node's timers; a scripted and a random fault schedule. Invariants run after
  * every step and the first violation ends the run.
  */
-import { AssertionFailure, assert, assertNever, InputError } from '../src/core/assert.ts';
-import type { Ctx, Effect, Input, Machine, NodeId } from '../src/core/contract.ts';
+import { AssertionFailure, assert, assertNever } from '../src/core/assert.ts';
+import type { Effect, Input, NodeId } from '../src/core/contract.ts';
 import { digest, Hash64, strHash32 } from '../src/core/hash.ts';
 import { toDisplayBounded } from '../src/core/json.ts';
-import type { FaultKind, FaultRecord, FinishedRun, HistoryEvent, NodeSpec, SystemInstance, Violation, WorldView } from '../src/core/system.ts';
+import type { FaultKind, FaultRecord, FinishedRun, HistoryEvent, SystemInstance, Violation } from '../src/core/system.ts';
 import { type DecisionLog, Decisions, type MismatchPolicy, ReplayDivergence } from './decisions.ts';
 import { SimDisk } from './disk.ts';
 import { sampleDist } from './dist.ts';
 import { EventQueue } from './queue.ts';
 import { createRng } from './rng.ts';
 import { type NetFate, Network } from './network.ts';
-import { parseRandomFaults, type RandomFaultKind, type RandomFaults, type Scenario, type ScriptedFault } from '../src/scenario/scenario.ts';
-import { RANDOM_FAULT_KINDS } from '../src/scenario/scenario.ts';
+import { parseRandomFaults, type RandomFaults, type Scenario } from '../src/scenario/scenario.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceSink } from './trace.ts';
 import { wallNowMs } from './wallclock.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Queue items. Numeric kinds and flat objects keep dispatch a jump table.
-
-const DELIVER = 0;
-const TIMER = 1;
-const REQUEST = 2;
-const RESPONSE = 3;
-const START = 4;
-const RESTART = 5;
-const RESUME = 6;
-const FAULT = 7;
-const NEMESIS = 8;
-const UNBLOCK = 9;
-const LINK_CLEAR = 10;
-
-type Item =
-  | { k: typeof DELIVER; to: number; from: number; msg: unknown; msgId: number; epoch: number }
-  | { k: typeof TIMER; node: number; name: string; gen: number }
-  | { k: typeof REQUEST; to: number; from: number; reqId: string; body: unknown; msgId: number; epoch: number }
-  | { k: typeof RESPONSE; to: number; from: number; reqId: string; body: unknown; msgId: number; epoch: number }
-  | { k: typeof START; node: number }
-  | { k: typeof RESTART; node: number }
-  | { k: typeof RESUME; node: number }
-  | { k: typeof FAULT; fault: ScriptedFault; index: number }
-  | { k: typeof NEMESIS }
-  | { k: typeof UNBLOCK; pairs: number[] }
-  | { k: typeof LINK_CLEAR; pairs: number[] };
+import { applyScripted, nemesisTick, scheduleNemesis, validateFaults } from './faults.ts';
+import {
+  DELIVER, deepFreeze, EchoCtx, FAULT, type FaultHost, type Item, LINK_CLEAR, NEMESIS, RecordingCtx, REQUEST, RESPONSE, RESTART, RESUME, SimCtx, type SimNode, START, StopRun, TIMER, UNBLOCK,
+} from './sim-node.ts';
 
 /** Values of one node's state a trace step may hold (larger states are elided). */
 export const TRACE_STATE_VALUES_MAX = 20_000;
@@ -93,102 +68,16 @@ export interface SimOptions {
   readonly replayCommand?: string;
 }
 
-interface SimNode {
-  readonly idx: number;
-  readonly id: NodeId;
-  readonly role: string;
-  readonly spec: NodeSpec;
-  readonly machine: Machine;
-  readonly driver: boolean;
-  readonly faultable: boolean;
-  state: unknown;
-  up: boolean;
-  halted: boolean;
-  paused: boolean;
-  deferred: Item[];
-  timers: Map<string, number>;
-  readonly disk: SimDisk;
-  skewUs: number;
-  driftPpm: number;
-  driftSinceUs: number;
-  driftAccumUs: number;
-  readonly ctx: SimCtx;
-  readonly labels: { maybe: string; random: string; crash: string };
-}
-
-class SimCtx implements Ctx {
-  nowUs = 0;
-  constructor(
-    readonly self: NodeId,
-    private readonly d: Decisions,
-    private readonly labels: { maybe: string; random: string },
-  ) {}
-  maybe(label: string, p: number): boolean {
-    if (!(p >= 0 && p <= 1)) throw new AssertionFailure(`ctx.maybe(${label}): probability ${p} outside [0, 1]`);
-    return this.d.bool(this.labels.maybe + label, p);
-  }
-  randomU32(label: string): number {
-    return this.d.u32(this.labels.random + label);
-  }
-}
-
-/** Replays a recorded sequence of choices into a second step, for checks mode. */
-class EchoCtx implements Ctx {
-  private i = 0;
-  constructor(
-    readonly self: NodeId,
-    readonly nowUs: number,
-    private readonly choices: (boolean | number)[],
-  ) {}
-  maybe(): boolean {
-    return this.choices[this.i++] as boolean;
-  }
-  randomU32(): number {
-    return this.choices[this.i++] as number;
-  }
-}
-
-class RecordingCtx implements Ctx {
-  readonly choices: (boolean | number)[] = [];
-  constructor(private readonly inner: SimCtx) {}
-  get self(): NodeId {
-    return this.inner.self;
-  }
-  get nowUs(): number {
-    return this.inner.nowUs;
-  }
-  maybe(label: string, p: number): boolean {
-    const v = this.inner.maybe(label, p);
-    this.choices.push(v);
-    return v;
-  }
-  randomU32(label: string): number {
-    const v = this.inner.randomU32(label);
-    this.choices.push(v);
-    return v;
-  }
-}
-
-function deepFreeze(v: unknown, depth = 0): void {
-  if (typeof v !== 'object' || v === null || Object.isFrozen(v) || depth > 64) return;
-  if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) return; // cannot be frozen in place
-  Object.freeze(v);
-  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k], depth + 1);
-}
-
-/** Stops the event loop from inside a handler. */
-class StopRun extends Error {}
-
-export class Simulator implements WorldView {
+export class Simulator implements FaultHost {
   readonly scenario: Scenario;
   readonly instance: SystemInstance;
   readonly seed: number;
-  private readonly nodes: SimNode[];
-  private readonly byId = new Map<NodeId, SimNode>();
-  private readonly queue = new EventQueue<Item>(4096);
+  readonly nodes: SimNode[];
+  readonly byId = new Map<NodeId, SimNode>();
+  readonly queue = new EventQueue<Item>(4096);
   private readonly hash = new Hash64(0x68616c66);
   readonly decisions: Decisions;
-  private readonly net: Network;
+  readonly net: Network;
   private readonly trace: TraceSink | null;
   private readonly traceStates: boolean;
   private readonly checks: boolean;
@@ -201,14 +90,14 @@ export class Simulator implements WorldView {
   private steps = 0;
   private outcome: Outcome | null = null;
   private doneFlag = false;
-  private down = 0;
+  down = 0;
   private timerGen = 0;
   /** The id of the message whose fate the network is deciding, when tracing; else -1. */
   private planMsgId = -1;
   nowUs = 0;
   lastFaultUs = -1;
   /** The random nemesis: the scenario's, or else one the system asks for through its parameters. */
-  private readonly randomFaults: RandomFaults | null;
+  readonly randomFaults: RandomFaults | null;
 
   constructor(opts: SimOptions) {
     this.scenario = opts.scenario;
@@ -264,7 +153,7 @@ export class Simulator implements WorldView {
     // The message being planned is known only while tracing (planMsgId stays -1 otherwise), so the
     // trace can tie a drop, duplicate, reorder or delay decided at send time to its message.
     this.net.onFate = (fate, from, to) => this.netFate(fate, from, to, this.planMsgId);
-    this.validateFaults();
+    validateFaults(this);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -298,36 +187,6 @@ export class Simulator implements WorldView {
   // -------------------------------------------------------------------------------------------
   // Setup
 
-  private validateFaults(): void {
-    const f = this.scenario.faults;
-    f.scripted.forEach((s, i) => {
-      const where = `faults.scripted[${i}]`;
-      const check = (sel: string, field: string) => {
-        if (sel === '*' || sel.startsWith('role:') || this.byId.has(sel)) return;
-        if (this.instance.resolveSelector) return; // symbolic selectors are resolved when the fault fires
-        throw new InputError(`${where}.${field}: unknown node '${sel}'`);
-      };
-      if ('node' in s) check(s.node, 'node');
-      if (s.kind === 'partition') {
-        if (s.mode === 'one-way' && (!s.from || !s.to)) throw new InputError(`${where}: a one-way partition needs 'from' and 'to'`);
-        if (s.mode !== 'one-way' && !s.groups) throw new InputError(`${where}: a ${s.mode} partition needs 'groups'`);
-        s.groups?.forEach((g, gi) => g.forEach((x, xi) => check(x, `groups[${gi}][${xi}]`)));
-        s.from?.forEach((x, xi) => check(x, `from[${xi}]`));
-        s.to?.forEach((x, xi) => check(x, `to[${xi}]`));
-      }
-      if (s.kind === 'linkFault') {
-        check(s.from, 'from');
-        check(s.to, 'to');
-      }
-    });
-    if (this.randomFaults) {
-      const kinds = Object.entries(this.randomFaults.kinds).filter(([, w]) => (w ?? 0) > 0);
-      if (kinds.length === 0) throw new InputError('faults.random.kinds: give at least one kind a positive weight');
-      for (const r of this.randomFaults.roles ?? []) {
-        if (!this.nodes.some((n) => n.role === r)) throw new InputError(`faults.random.roles: no node has role '${r}'`);
-      }
-    }
-  }
 
   private initialise(): void {
     const clocks = this.scenario.clocks;
@@ -338,7 +197,7 @@ export class Simulator implements WorldView {
     }
     this.scenario.faults.scripted.forEach((fault, index) => this.queue.push(fault.atUs, { k: FAULT, fault, index }));
     const r = this.randomFaults;
-    if (r && r.endUs > r.startUs) this.scheduleNemesis(r.startUs);
+    if (r && r.endUs > r.startUs) scheduleNemesis(this, r.startUs);
     if (this.trace) {
       this.trace.write({
         type: 'header',
@@ -454,9 +313,9 @@ export class Simulator implements WorldView {
         return;
       }
       case FAULT:
-        return this.applyScripted(item.fault, item.index);
+        return applyScripted(this, item.fault, item.index);
       case NEMESIS:
-        return this.nemesisTick();
+        return nemesisTick(this);
       case UNBLOCK: {
         const p = item.pairs;
         for (let i = 0; i < p.length; i += 2) this.net.unblock(p[i]!, p[i + 1]!);
@@ -676,7 +535,7 @@ export class Simulator implements WorldView {
   // -------------------------------------------------------------------------------------------
   // Faults
 
-  private recordFault(f: FaultRecord): void {
+  recordFault(f: FaultRecord): void {
     this.faultCounts[f.kind] = (this.faultCounts[f.kind] ?? 0) + 1;
     this.lastFaultUs = this.nowUs;
     const h = this.hash;
@@ -686,7 +545,7 @@ export class Simulator implements WorldView {
     this.trace?.write({ type: 'fault', t: this.nowUs, kind: f.kind, nodes: f.nodes ?? [], detail: f.detail ?? {} });
   }
 
-  private guard(f: FaultRecord): boolean {
+  guard(f: FaultRecord): boolean {
     const g = this.instance.faultGuard;
     if (!g) return true;
     const why = g(f, this);
@@ -698,38 +557,7 @@ export class Simulator implements WorldView {
     return true;
   }
 
-  /** Resolves a node selector to one node, choosing among candidates through the decision log. */
-  private resolveOne(sel: string, label: string, filter: (n: SimNode) => boolean): SimNode | null {
-    const direct = this.byId.get(sel);
-    if (direct) return filter(direct) ? direct : null;
-    let cands: SimNode[];
-    if (sel === '*') cands = this.nodes.filter((n) => n.faultable && filter(n));
-    else if (sel.startsWith('role:')) cands = this.nodes.filter((n) => n.role === sel.slice(5) && n.faultable && filter(n));
-    else {
-      const id = this.instance.resolveSelector?.(sel, this) ?? null;
-      if (id === null) return null;
-      const n = this.byId.get(id);
-      return n && filter(n) ? n : null;
-    }
-    if (cands.length === 0) return null;
-    return cands[this.decisions.int(label, 0, cands.length - 1)]!;
-  }
 
-  private resolveMany(sels: readonly string[]): SimNode[] {
-    const out: SimNode[] = [];
-    for (const sel of sels) {
-      const direct = this.byId.get(sel);
-      if (direct) out.push(direct);
-      else if (sel === '*') out.push(...this.nodes.filter((n) => !n.driver));
-      else if (sel.startsWith('role:')) out.push(...this.nodes.filter((n) => n.role === sel.slice(5)));
-      else {
-        const id = this.instance.resolveSelector?.(sel, this) ?? null;
-        const n = id === null ? undefined : this.byId.get(id);
-        if (n) out.push(n);
-      }
-    }
-    return [...new Set(out)];
-  }
 
   crash(n: SimNode, unsyncedLoss: number): boolean {
     if (!n.up || n.halted) return false;
@@ -750,7 +578,7 @@ export class Simulator implements WorldView {
     return true;
   }
 
-  private restart(n: SimNode): void {
+  restart(n: SimNode): void {
     if (n.up || n.halted) return;
     if (!this.guard({ kind: 'restart', nodes: [n.id] })) return;
     n.state = n.machine.recover(n.spec.config, n.id, n.disk.image());
@@ -762,7 +590,7 @@ export class Simulator implements WorldView {
     this.step(n, { type: 'restart' }, -1);
   }
 
-  private pause(n: SimNode, durationUs: number): boolean {
+  pause(n: SimNode, durationUs: number): boolean {
     if (!n.up || n.halted || n.paused) return false;
     if (!this.guard({ kind: 'pause', nodes: [n.id], detail: { durationUs } })) return false;
     n.paused = true;
@@ -772,200 +600,16 @@ export class Simulator implements WorldView {
     return true;
   }
 
-  private setDrift(n: SimNode, ppm: number): void {
+  setDrift(n: SimNode, ppm: number): void {
     const t = this.nowUs;
     n.driftAccumUs += Math.round(((t - n.driftSinceUs) * n.driftPpm) / 1e6);
     n.driftSinceUs = t;
     n.driftPpm = ppm;
   }
 
-  private partition(mode: 'symmetric' | 'asymmetric' | 'one-way', groups: SimNode[][], durationUs: number | undefined, label: string): void {
-    const pairs: number[] = [];
-    const ids = groups.map((g) => g.map((x) => x.id));
-    if (!this.guard({ kind: 'partition', nodes: groups.flat().map((x) => x.id), detail: { mode, groups: ids } })) return;
-    if (mode === 'one-way') {
-      for (const a of groups[0]!) for (const b of groups[1]!) if (a !== b) pairs.push(a.idx, b.idx);
-    } else {
-      for (let gi = 0; gi < groups.length; gi++) {
-        for (let gj = gi + 1; gj < groups.length; gj++) {
-          for (const a of groups[gi]!) {
-            for (const b of groups[gj]!) {
-              if (a === b) continue;
-              if (mode === 'symmetric') pairs.push(a.idx, b.idx, b.idx, a.idx);
-              else {
-                // Asymmetric: each pair loses one direction or both, chosen per pair.
-                const c = this.decisions.int(label, 0, 2);
-                if (c !== 1) pairs.push(a.idx, b.idx);
-                if (c !== 0) pairs.push(b.idx, a.idx);
-              }
-            }
-          }
-        }
-      }
-    }
-    for (let i = 0; i < pairs.length; i += 2) this.net.block(pairs[i]!, pairs[i + 1]!);
-    this.recordFault({ kind: 'partition', nodes: groups.flat().map((x) => x.id), detail: { mode, groups: ids } });
-    if (durationUs !== undefined) this.queue.push(this.nowUs + durationUs, { k: UNBLOCK, pairs });
-  }
 
-  private applyScripted(f: ScriptedFault, index: number): void {
-    const label = `fault:${index}`;
-    const up = (x: SimNode) => x.up && !x.halted;
-    switch (f.kind) {
-      case 'crash': {
-        const n = this.resolveOne(f.node, label, up);
-        if (n) this.crash(n, f.unsyncedLoss ?? this.scenario.disk.unsyncedLoss);
-        return;
-      }
-      case 'restart': {
-        const n = this.resolveOne(f.node, label, (x) => !x.up && !x.halted);
-        if (n) this.restart(n);
-        return;
-      }
-      case 'crashRestart': {
-        const n = this.resolveOne(f.node, label, up);
-        if (n && this.crash(n, f.unsyncedLoss ?? this.scenario.disk.unsyncedLoss)) this.queue.push(this.nowUs + f.downUs, { k: RESTART, node: n.idx });
-        return;
-      }
-      case 'pause': {
-        const n = this.resolveOne(f.node, label, (x) => up(x) && !x.paused);
-        if (n) this.pause(n, f.durationUs);
-        return;
-      }
-      case 'partition': {
-        if (f.mode === 'one-way') return this.partition('one-way', [this.resolveMany(f.from!), this.resolveMany(f.to!)], f.durationUs, label);
-        const named = f.groups!.map((g) => this.resolveMany(g));
-        const seen = new Set(named.flat());
-        const rest = this.nodes.filter((x) => !x.driver && !seen.has(x));
-        if (rest.length) named.push(rest);
-        return this.partition(f.mode, named, f.durationUs, label);
-      }
-      case 'heal':
-        this.net.healAll();
-        return this.recordFault({ kind: 'heal' });
-      case 'clockSkew': {
-        const n = this.resolveOne(f.node, label, () => true);
-        if (!n) return;
-        n.skewUs += f.skewUs;
-        return this.recordFault({ kind: 'clockSkew', nodes: [n.id], detail: { skewUs: f.skewUs } });
-      }
-      case 'clockDrift': {
-        const n = this.resolveOne(f.node, label, () => true);
-        if (!n) return;
-        this.setDrift(n, f.ppm);
-        return this.recordFault({ kind: 'clockDrift', nodes: [n.id], detail: { ppm: f.ppm } });
-      }
-      case 'linkFault': {
-        const from = this.resolveMany([f.from]);
-        const to = this.resolveMany([f.to]);
-        const lf = { drop: f.drop ?? 0, duplicate: f.duplicate ?? 0, reorder: f.reorder ?? 0, delayUs: f.delayUs ?? 0 };
-        const pairs: number[] = [];
-        for (const a of from) for (const b of to) if (a !== b) pairs.push(a.idx, b.idx);
-        if (!this.guard({ kind: 'linkFault', nodes: [...from, ...to].map((x) => x.id), detail: lf })) return;
-        for (let i = 0; i < pairs.length; i += 2) this.net.setLinkFault(pairs[i]!, pairs[i + 1]!, lf);
-        this.recordFault({ kind: 'linkFault', nodes: [...new Set([...from, ...to])].map((x) => x.id), detail: lf });
-        if (f.durationUs !== undefined) this.queue.push(this.nowUs + f.durationUs, { k: LINK_CLEAR, pairs });
-        return;
-      }
-      case 'linkHeal':
-        this.net.clearLinkFaults();
-        return this.recordFault({ kind: 'linkHeal' });
-      default:
-        assertNever(f, 'scripted fault');
-    }
-  }
 
-  // -------------------------------------------------------------------------------------------
-  // The random nemesis
 
-  private scheduleNemesis(from: number): void {
-    const r = this.randomFaults!;
-    const gap = Math.max(1, Math.round(-r.meanIntervalUs * Math.log(1 - this.decisions.float('nemesis:gap'))));
-    if (from + gap < r.endUs) this.queue.push(from + gap, { k: NEMESIS });
-  }
-
-  private nemesisTick(): void {
-    const r = this.randomFaults!;
-    const d = this.decisions;
-    const kinds = RANDOM_FAULT_KINDS.filter((k) => (r.kinds[k] ?? 0) > 0);
-    const total = kinds.reduce((s, k) => s + r.kinds[k]!, 0);
-    let x = d.float('nemesis:kind') * total;
-    let kind: RandomFaultKind = kinds[kinds.length - 1]!;
-    for (const k of kinds) {
-      x -= r.kinds[k]!;
-      if (x < 0) {
-        kind = k;
-        break;
-      }
-    }
-    const roles = r.roles;
-    const eligible = this.nodes.filter((n) => n.faultable && (!roles || roles.includes(n.role)));
-    const running = eligible.filter((n) => n.up && !n.halted && !n.paused);
-    const duration = sampleDist(r.duration, d.float('nemesis:duration'));
-    const pick = (c: SimNode[]) => (c.length ? c[d.int('nemesis:target', 0, c.length - 1)]! : null);
-    const unsyncedLoss = this.scenario.disk.unsyncedLoss;
-    switch (kind) {
-      case 'crash':
-      case 'crashRestart': {
-        if (this.down >= r.maxDown) break;
-        const n = pick(running);
-        if (n && this.crash(n, unsyncedLoss) && kind === 'crashRestart') this.queue.push(this.nowUs + duration, { k: RESTART, node: n.idx });
-        break;
-      }
-      case 'pause': {
-        if (this.down >= r.maxDown) break;
-        const n = pick(running);
-        if (n) this.pause(n, duration);
-        break;
-      }
-      case 'partition': {
-        const all = this.nodes.filter((n) => !n.driver);
-        if (all.length < 2) break;
-        // Split into two sides: a random cut of a random order (FoundationDB-style).
-        const order = all.map((n) => ({ n, key: d.u32('nemesis:shuffle') })).sort((a, b) => a.key - b.key || a.n.idx - b.n.idx);
-        const cut = d.int('nemesis:cut', 1, all.length - 1);
-        const modes = ['symmetric', 'asymmetric', 'one-way'] as const;
-        const mode = modes[d.int('nemesis:mode', 0, 2)]!;
-        this.partition(mode, [order.slice(0, cut).map((o) => o.n), order.slice(cut).map((o) => o.n)], duration, 'nemesis:asym');
-        break;
-      }
-      case 'linkFault': {
-        const a = pick(eligible);
-        const b = pick(this.nodes.filter((n) => n !== a && !n.driver));
-        if (!a || !b) break;
-        const lf = {
-          drop: d.bool('nemesis:lf:drop', 0.5) ? r.linkDrop : 0,
-          duplicate: d.bool('nemesis:lf:dup', 0.5) ? r.linkDuplicate : 0,
-          reorder: d.bool('nemesis:lf:reorder', 0.5) ? r.linkReorder : 0,
-          delayUs: d.bool('nemesis:lf:delay', 0.5) ? d.int('nemesis:lf:delayUs', 0, 50_000) : 0,
-        };
-        if (!this.guard({ kind: 'linkFault', nodes: [a.id, b.id], detail: lf })) break;
-        this.net.setLinkFault(a.idx, b.idx, lf);
-        this.recordFault({ kind: 'linkFault', nodes: [a.id, b.id], detail: lf });
-        this.queue.push(this.nowUs + duration, { k: LINK_CLEAR, pairs: [a.idx, b.idx] });
-        break;
-      }
-      case 'clockSkew': {
-        const n = pick(eligible);
-        if (!n) break;
-        const s = d.int('nemesis:skew', -r.clockSkewMaxUs, r.clockSkewMaxUs);
-        n.skewUs += s;
-        this.recordFault({ kind: 'clockSkew', nodes: [n.id], detail: { skewUs: s } });
-        break;
-      }
-      case 'clockDrift': {
-        const n = pick(eligible);
-        if (!n) break;
-        const ppm = (d.float('nemesis:drift') * 2 - 1) * r.clockDriftPpmMax;
-        this.setDrift(n, ppm);
-        this.recordFault({ kind: 'clockDrift', nodes: [n.id], detail: { ppm } });
-        break;
-      }
-      default:
-        assertNever(kind, 'random fault kind');
-    }
-    this.scheduleNemesis(this.nowUs);
-  }
 
   // -------------------------------------------------------------------------------------------
   // The end of a run

@@ -14,7 +14,7 @@ import type { EngineState } from '../../src/boki/engine/state.ts';
 import { seqOf } from '../../src/boki/ids.ts';
 import type { IndexRow, MetaEntry, Replicate } from '../../src/boki/messages.ts';
 import type { SequencerState } from '../../src/boki/sequencer.ts';
-import type { StorageState, Tombstone } from '../../src/boki/storage.ts';
+import type { StorageState, Tombstone } from '../../src/boki/storage/state.ts';
 
 export interface Slot {
   readonly seq: bigint;

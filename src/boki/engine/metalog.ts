@@ -8,7 +8,7 @@ import { type Ctx, fatal, send } from '../../core/contract.ts';
 import { finalLogOf, armRepair } from '../common.ts';
 import { type LogIndex, offerIndexEntry } from '../log-index.ts';
 import type { CatchupResp, FinalLog, MetaEntry } from '../messages.ts';
-import { finalCounts } from '../storage.ts';
+import { finalCounts } from '../storage/finalize.ts';
 import { attempt, discarded, producerOffer } from './appends.ts';
 import { indexAdvance } from './indexing.ts';
 import { requestCatchup } from './shared.ts';

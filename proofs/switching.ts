@@ -7,7 +7,7 @@ import type { FinishedRun } from '../src/core/system.ts';
 import type { ClientState } from '../src/halfmoon/client.ts';
 import type { Mode } from '../src/halfmoon/records.ts';
 import type { RuntimeEvent } from '../src/halfmoon/runtime/events.ts';
-import { accounting } from './exactly-once.ts';
+import { accounting } from './accounting.ts';
 import { callsAndReturns } from './liveness.ts';
 
 /** How far before a switch and after its end requests count as "before" and "after". */

@@ -6,7 +6,7 @@
  */
 import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/system.ts';
 import type { Mode } from '../src/halfmoon/records.ts';
-import type { RuntimeEvent } from '../src/halfmoon/runtime/events.ts';
+import type { RuntimeEvent } from '../src/halfmoon/workflow/events.ts';
 import { parse, completing, type ExactlyOnceOptions, logView } from './workflow-history.ts';
 
 export interface Counts {

@@ -51,7 +51,7 @@ import type { HistoryEvent } from '../src/core/system.ts';
 import { payloadBytes } from '../src/boki/api.ts';
 import type { Json } from '../src/halfmoon/records.ts';
 import { rowKeyOf, rowName } from '../src/halfmoon/records.ts';
-import type { RuntimeEvent } from '../src/halfmoon/runtime/events.ts';
+import type { RuntimeEvent } from '../src/halfmoon/workflow/events.ts';
 import type { StoreEvent } from '../src/halfmoon/store.ts';
 import { callsAndReturns } from './liveness.ts';
 

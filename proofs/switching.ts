@@ -6,7 +6,7 @@
 import type { FinishedRun } from '../src/core/system.ts';
 import type { ClientState } from '../src/halfmoon/client.ts';
 import type { Mode } from '../src/halfmoon/records.ts';
-import type { RuntimeEvent } from '../src/halfmoon/runtime/events.ts';
+import type { RuntimeEvent } from '../src/halfmoon/workflow/events.ts';
 import { accounting } from './accounting.ts';
 import { callsAndReturns } from './liveness.ts';
 

@@ -10,7 +10,7 @@
 import type { AuditSlot } from '../src/boki/api.ts';
 import type { FinishedRun, HistoryEvent } from '../src/core/system.ts';
 import type { Json, Mode, Version } from '../src/halfmoon/records.ts';
-import { type RecSummary, type RuntimeEvent, summarizeData } from '../src/halfmoon/runtime/events.ts';
+import { type RecSummary, type RuntimeEvent, summarizeData } from '../src/halfmoon/workflow/events.ts';
 import type { StoreEvent } from '../src/halfmoon/store.ts';
 
 type OpEv = Extract<RuntimeEvent, { ev: 'wfOp' }>;

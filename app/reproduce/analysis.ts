@@ -10,7 +10,7 @@
  */
 import type { FinishedRun, HistoryEvent } from '../../src/core/system.ts';
 import type { Json } from '../../src/halfmoon/records.ts';
-import type { RuntimeEvent } from '../../src/halfmoon/runtime/events.ts';
+import type { RuntimeEvent } from '../../src/halfmoon/workflow/events.ts';
 import { callsAndReturns, type CallRet } from '../../proofs/liveness.ts';
 import { isCoordinatorRequest } from '../../proofs/exactly-once.ts';
 import { type StorageBase, storageAccountingMany, type StorageVariant } from '../../proofs/storage.ts';

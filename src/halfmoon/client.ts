@@ -9,7 +9,7 @@ import { assertNever } from '../core/assert.ts';
 import type { Ctx, Effect, Machine } from '../core/contract.ts';
 import { record, request, setTimer } from '../core/contract.ts';
 import type { Json, Mode } from './records.ts';
-import type { CoordRequest, WfReply, WfRequest } from './runtime/requests.ts';
+import type { CoordRequest, WfReply, WfRequest } from './workflow/requests.ts';
 import {
   adopt,
   admit,

@@ -17,7 +17,7 @@
  * the spot, with whatever it sent already in flight, exactly as a worker crash would.
  *
  * Layout. This file holds the machine (init, recover, step), the recovery driver's I/O and the
- * switching coordinator's requests; the parts live under runtime/: requests.ts (config, requests,
+ * switching coordinator's requests; the parts live under workflow/: requests.ts (config, requests,
  * replies), events.ts (history events), state.ts (state shape), registry.ts (workloads by name),
  * programs.ts (the program of each stage) and exec.ts (running executions).
  */
@@ -25,10 +25,10 @@ import { type LogReply, type LogRequest, payloadBytes } from '../boki/api.ts';
 import { assertNever } from '../core/assert.ts';
 import { type Ctx, type Machine, cancelTimer, persist, record, reply, request, send, setTimer } from '../core/contract.ts';
 import { freshRecovery, recoveryAnswer, recoveryDrain, type RecoveryIo, recoveryTick } from './recovery.ts';
-import { type RuntimeEvent, summarizeData, summarizeEnv } from './runtime/events.ts';
-import { newExec, advance, systemExec, IPC_TIMER, ipcDone, complete } from './runtime/exec.ts';
-import type { RuntimeConfig, WfRequest, CoordRequest, WfReply, RuntimeMsg } from './runtime/requests.ts';
-import { type RuntimeState, RECOVERY_EXEC, type Eff, EXECS_MAX, env, fresh } from './runtime/state.ts';
+import { type RuntimeEvent, summarizeData, summarizeEnv } from './workflow/events.ts';
+import { newExec, advance, systemExec, IPC_TIMER, ipcDone, complete } from './workflow/exec.ts';
+import type { RuntimeConfig, WfRequest, CoordRequest, WfReply, RuntimeMsg } from './workflow/requests.ts';
+import { type RuntimeState, RECOVERY_EXEC, type Eff, EXECS_MAX, env, fresh } from './workflow/state.ts';
 import type { ChildSpec } from './steps.ts';
 
 function recoveryIo(s: RuntimeState, ctx: Ctx, out: Eff[]): RecoveryIo {

@@ -3,7 +3,7 @@
  * client calls per request, and lists the store rows it needs at start.
  */
 import { assert } from '../../core/assert.ts';
-import { registerWorkload } from '../runtime/registry.ts';
+import { registerWorkload } from '../workflow/registry.ts';
 import { programWorkload } from './program.ts';
 import { hotelWorkload, movieWorkload, retwisWorkload } from './apps.ts';
 import { rwWorkload, singleopWorkload } from './basic.ts';

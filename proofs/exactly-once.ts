@@ -21,6 +21,16 @@
  */
 import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/system.ts';
 import type { Json, Mode, Version } from '../src/halfmoon/records.ts';
+import { protocolOf } from '../src/halfmoon/protocols.ts';
+
+function bokiStyle(m: Mode | undefined): boolean {
+  return m !== undefined && protocolOf(m).style === 'boki';
+}
+
+/** HM-R, HM-W for the built-in modes (as messages always said), else the protocol's name. */
+function protocolLabel(m: Mode): string {
+  return m === 'HMR' ? 'HM-R' : m === 'HMW' ? 'HM-W' : protocolOf(m).name;
+}
 import { rowName, VERSION_ZERO, versionCmp } from '../src/halfmoon/records.ts';
 import type { AuditSlot } from '../src/boki/api.ts';
 import { type RecSummary, type RuntimeEvent, summarizeData } from '../src/halfmoon/runtime.ts';
@@ -333,7 +343,7 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
   // ---- C1: final state through the final mode's read path.
   const store = run.view.state('store') as StoreState | undefined;
   if (store && !run.truncated) {
-    const hmrStyle = (opts.finalMode ? opts.finalMode(run) : opts.mode) === 'HMR';
+    const hmrStyle = protocolOf(opts.finalMode ? opts.finalMode(run) : opts.mode).finalRead === 'versioned';
     // The latest version record per key (PostWrite or Marker), for HM-R's read path.
     const latest = new Map<string, { seq: bigint; version: bigint }>();
     for (const [k, l] of lv.versions) if (l.length > 0) latest.set(k, l[l.length - 1]!);
@@ -377,7 +387,7 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
     versions.set(id, mine);
     const w = writeAt.get(`${path}|${ordinal}`);
     const pathMode = comp.has(path) ? p.starts.get(comp.get(path)!)!.mode : opts.mode;
-    if (comp.has(path) && w === undefined && !(pathMode === 'HMW' || pathMode === 'UNSAFE')) {
+    if (comp.has(path) && w === undefined && protocolOf(pathMode).logs.writes) {
       // A logged write applied by an execution whose instance never committed it.
       fail('C3-double-apply', `store write ${e.row} by ${path} op ${ordinal} belongs to no committed write of the completing execution`);
     }
@@ -423,7 +433,7 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
     // retries still replay to one outcome, which C2 and C5 judge.
     if (d.length === 0 && opts.variant === 'ablate-done') continue;
     if (d.length === 0) fail('C4-one-completion', `request ${c.reqId} was answered but no Done record was logged`);
-    else if (topMode.get(c.reqId) !== 'BOKI' && d.length > 1) fail('C4-one-completion', `request ${c.reqId} has ${d.length} successful Done records`);
+    else if (!bokiStyle(topMode.get(c.reqId)) && d.length > 1) fail('C4-one-completion', `request ${c.reqId} has ${d.length} successful Done records`);
     else if (new Set(d).size > 1) fail('C4-one-completion', `request ${c.reqId} has Done records with different outputs`);
   }
   for (const [id, s] of invokeResults) if (s.size > 1) fail('C4-one-completion', `invocation slot ${id} holds ${s.size} different InvokeResult contents`);
@@ -557,20 +567,9 @@ export interface Counts {
   storeWrites: number;
 }
 
-/** Per-instance record formulas, failure-free (spec §5.4). */
+/** Per-instance record formulas, failure-free (spec §5.4): each protocol declares its own. */
 export function formula(mode: Mode, top: boolean, r: number, w: number, v: number): number {
-  switch (mode) {
-    case 'BOKI':
-      return 2 + r + 2 * w + 2 * v;
-    case 'HMR':
-      return (top ? 2 : 0) + 2 * w + 2 * v;
-    case 'HMW':
-      return (top ? 2 : 0) + r + 2 * v;
-    case 'TRANS':
-      return (top ? 2 : 0) + r + 2 * w + 2 * v;
-    case 'UNSAFE':
-      return (top ? 2 : 0) + 2 * v;
-  }
+  return protocolOf(mode).records({ top, r, w, v });
 }
 
 const APPENDS = new Set(['append', 'condAppend', 'overwrite']);
@@ -655,17 +654,8 @@ function accountingUncached(history: readonly HistoryEvent[], mode: Mode): Map<s
 
 /** Data operations a protocol logs (spec §7.3 P5): W under HM-R, R under HM-W, both otherwise. */
 export function loggedDataOps(mode: Mode, r: number, w: number): number {
-  switch (mode) {
-    case 'HMR':
-      return w;
-    case 'HMW':
-      return r;
-    case 'UNSAFE':
-      return 0;
-    case 'BOKI':
-    case 'TRANS':
-      return r + w;
-  }
+  const l = protocolOf(mode).logs;
+  return (l.reads ? r : 0) + (l.writes ? w : 0);
 }
 
 export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?: ExactlyOnceOptions['audit'] }): Checker {
@@ -690,8 +680,9 @@ export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?:
       for (const l of p.logs) {
         if (!APPENDS.has(l.op) || l.stage !== 'op') continue;
         const m = p.starts.get(l.exec)?.mode ?? opts.mode;
-        if (m === 'HMR' && l.opKind === 'read') v.push({ invariant: 'P4-asymmetry', message: `HM-R appended ${l.rec?.kind} during a read (${l.path})` });
-        if (m === 'HMW' && l.opKind === 'write') v.push({ invariant: 'P4-asymmetry', message: `HM-W appended ${l.rec?.kind} during a write (${l.path})` });
+        const logs = protocolOf(m).logs;
+        if (!logs.reads && l.opKind === 'read') v.push({ invariant: 'P4-asymmetry', message: `${protocolLabel(m)} appended ${l.rec?.kind} during a read (${l.path})` });
+        if (!logs.writes && l.opKind === 'write') v.push({ invariant: 'P4-asymmetry', message: `${protocolLabel(m)} appended ${l.rec?.kind} during a write (${l.path})` });
         if (v.length > 10) return v;
       }
       const reqMode = new Map<string, Mode>();
@@ -703,10 +694,11 @@ export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?:
           v.push({ invariant: 'P1-exact-counts', message: `request ${a.requestId}: ${a.counts.appends} records appended, the ${mode} formula gives ${a.expected}` });
         }
         const held = lv.fromAudit ? (heldBy.get(a.requestId) ?? 0) : a.counts.appends;
-        if (!opts.exact && mode !== 'BOKI' && held > a.expected) {
+        if (!opts.exact && protocolOf(mode).style !== 'boki' && held > a.expected) {
           v.push({ invariant: 'P2-fault-bound', message: `request ${a.requestId}: the log holds ${held} of its records, above the ${mode} formula's ${a.expected}` });
         }
-        if ((mode === 'HMR' && a.loggedOps > a.writes) || (mode === 'HMW' && a.loggedOps > a.reads)) {
+        const logs = protocolOf(mode).logs;
+        if ((logs.reads !== logs.writes) && a.loggedOps > (logs.reads ? a.reads : a.writes)) {
           v.push({ invariant: 'P5-optimal-count', message: `request ${a.requestId}: ${a.loggedOps} logged data operations` });
         }
         if (v.length > 10) return v;

@@ -7,6 +7,7 @@
  * a single node implementing the same API atomically: the protocols only rely on the API's
  * semantics, and the reference log keeps explorer models and quick property tests small.
  */
+import { defineSystem } from './registry.ts';
 import { InputError } from '../core/assert.ts';
 import type { AuditSlot } from '../boki/api.ts';
 import { type Composed, compose } from '../core/compose.ts';
@@ -26,18 +27,15 @@ import { BOKI_DEFAULTS, type BokiParams, isBokiVariant, nodeParams, validateBoki
 import { type Audit, runAudit } from '../../proofs/log/audit.ts';
 import { exactlyOnceChecker, halfmoonReport, isCoordinatorRequest, logAccountingChecker } from '../../proofs/exactly-once.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
+import { PROTOCOL_MODES, protocolByName } from '../halfmoon/protocols.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
 import { FUNCTION_NODE_WIRE, STORE_WIRE } from '../halfmoon/wire.ts';
 
-export const PROTOCOLS: Readonly<Record<string, Mode>> = {
-  boki: 'BOKI',
-  'hm-read': 'HMR',
-  'hm-write': 'HMW',
-  transitional: 'TRANS',
-  unsafe: 'UNSAFE',
-  /** Switching chosen by the adaptive controller (issue 5), starting in HM-W. */
-  adaptive: 'HMW',
-};
+/**
+ * Protocol name -> mode, every protocol registered with `defineProtocol` (src/halfmoon/protocols.ts
+ * registers boki, hm-read, hm-write, transitional, unsafe and adaptive; plugins add theirs).
+ */
+export const PROTOCOLS: Readonly<Record<string, Mode>> = PROTOCOL_MODES;
 
 export interface HalfmoonParams {
   protocol: string;
@@ -170,7 +168,7 @@ function variantFlags(variant: string | null) {
 
 export function buildHalfmoon(p: HalfmoonParams, variant: string | null): SystemInstance {
   const mode = PROTOCOLS[p.protocol]!;
-  const switching = p.protocol === 'adaptive' || p.switchEveryUs > 0;
+  const switching = protocolByName(p.protocol)?.adaptive === true || p.switchEveryUs > 0;
   // Cross-era reconciliation: HM-R writes mirror into the base row (R -> W), markers for W -> R.
   const reconcile = switching && variant !== 'switch-no-reconciliation';
   const w = workload(p.workload);
@@ -382,7 +380,7 @@ function finishHalfmoon(
       switching: switching
         ? {
             adaptive:
-              p.protocol === 'adaptive'
+              protocolByName(p.protocol)?.adaptive === true
                 ? { rule: p.controllerRule as 'cost' | 'count', tCaUs: p.tCaUs, tRpUs: p.tRpUs, hysteresis: p.hysteresis, windowUs: p.windowUs, dwellUs: p.dwellUs }
                 : null,
             switchEveryUs: p.switchEveryUs,
@@ -475,7 +473,7 @@ function quiescence(engines: readonly string[], recoveryEngines: number): (view:
   };
 }
 
-export const halfmoonSystem: SystemDef<HalfmoonParams> = {
+export const halfmoonSystem: SystemDef<HalfmoonParams> = defineSystem<HalfmoonParams>({
   name: 'halfmoon',
   description: 'Halfmoon workflows (boki, hm-read, hm-write, transitional, unsafe) over the shared log and an external store',
   defaults: halfmoonDefaults,
@@ -510,4 +508,4 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (!/^[A-Za-z0-9_.-]{0,32}$/.test(p.requestPrefix)) throw new InputError(`params.requestPrefix: letters, digits, _ . - (at most 32), got '${p.requestPrefix}'`);
   },
   build: buildHalfmoon,
-};
+});

@@ -14,11 +14,11 @@
 import { cancelTimer, defineSystem, linearizabilityChecker, livenessChecker, registerDriverDone, registerDriverMachine, registerSpec, reply, send, setTimer, type Effect, type Machine, type NodeSpec, type RegDriverState } from 'halfmoon';
 
 type Msg =
-  | { t: 'write'; id: string; value: string; client: string }
-  | { t: 'update'; id: string; seq: number; value: string; client: string }
-  | { t: 'ack'; id: string }
-  | { t: 'read'; id: string; client: string }
-  | { t: 'value'; id: string; value: string | null };
+  | { type: 'write'; id: string; value: string; client: string }
+  | { type: 'update'; id: string; seq: number; value: string; client: string }
+  | { type: 'ack'; id: string }
+  | { type: 'read'; id: string; client: string }
+  | { type: 'value'; id: string; value: string | null };
 type Req = { op: 'read' } | { op: 'write'; value: string };
 type Rep = { ok: boolean; value: string | null };
 
@@ -47,7 +47,7 @@ const replica: Machine<ReplicaConfig, ReplicaState, Msg, Req, Rep> = {
     const next = chain[me + 1];
     const out: Effect<Msg>[] = [];
     const m = input.msg;
-    switch (m.t) {
+    switch (m.type) {
       case 'write': {
         // Only the head receives writes; it orders each write id once.
         let o = s.ordered[m.id];
@@ -55,8 +55,8 @@ const replica: Machine<ReplicaConfig, ReplicaState, Msg, Req, Rep> = {
           o = { seq: s.nextSeq++, value: m.value };
           s.ordered[m.id] = o;
         }
-        if (variant === 'ack-at-head') out.push(send(m.client, { t: 'ack', id: m.id }));
-        out.push(...apply(s, { t: 'update', id: m.id, seq: o.seq, value: o.value, client: m.client }, next, variant));
+        if (variant === 'ack-at-head') out.push(send(m.client, { type: 'ack', id: m.id }));
+        out.push(...apply(s, { type: 'update', id: m.id, seq: o.seq, value: o.value, client: m.client }, next, variant));
         break;
       }
       case 'update':
@@ -64,7 +64,7 @@ const replica: Machine<ReplicaConfig, ReplicaState, Msg, Req, Rep> = {
         break;
       case 'read':
         // Only the tail answers reads: it holds exactly the acknowledged writes.
-        out.push(send(m.client, { t: 'value', id: m.id, value: s.value }));
+        out.push(send(m.client, { type: 'value', id: m.id, value: s.value }));
         break;
       default:
         break;
@@ -74,13 +74,13 @@ const replica: Machine<ReplicaConfig, ReplicaState, Msg, Req, Rep> = {
 };
 
 /** Applies an update (in sequence order, once) and passes it on; the tail acknowledges. */
-function apply(s: ReplicaState, u: Extract<Msg, { t: 'update' }>, next: string | undefined, variant: string | null): Effect<Msg>[] {
+function apply(s: ReplicaState, u: Extract<Msg, { type: 'update' }>, next: string | undefined, variant: string | null): Effect<Msg>[] {
   if (u.seq > s.seq) {
     s.seq = u.seq;
     s.value = u.value;
   }
   if (next !== undefined) return [send(next, u)];
-  return variant === 'ack-at-head' ? [] : [send(u.client, { t: 'ack', id: u.id })];
+  return variant === 'ack-at-head' ? [] : [send(u.client, { type: 'ack', id: u.id })];
 }
 
 interface ClientConfig {
@@ -104,7 +104,7 @@ const client: Machine<ClientConfig, ClientState, Msg, Req, Rep> = {
       const p = s.pending!;
       p.sent++;
       const id = p.reqId;
-      out.push(p.req.op === 'write' ? send(s.cfg.head, { t: 'write', id, value: p.req.value, client: ctx.self }) : send(s.cfg.tail, { t: 'read', id, client: ctx.self }));
+      out.push(p.req.op === 'write' ? send(s.cfg.head, { type: 'write', id, value: p.req.value, client: ctx.self }) : send(s.cfg.tail, { type: 'read', id, client: ctx.self }));
       out.push(setTimer(`retransmit:${id}`, s.cfg.retransmitUs));
     };
     switch (input.type) {
@@ -117,8 +117,8 @@ const client: Machine<ClientConfig, ClientState, Msg, Req, Rep> = {
         break;
       case 'message': {
         const m = input.msg;
-        if (!s.pending || (m.t !== 'ack' && m.t !== 'value') || m.id !== s.pending.reqId) break;
-        const body: Rep = m.t === 'ack' ? { ok: true, value: null } : { ok: true, value: m.value };
+        if (!s.pending || (m.type !== 'ack' && m.type !== 'value') || m.id !== s.pending.reqId) break;
+        const body: Rep = m.type === 'ack' ? { ok: true, value: null } : { ok: true, value: m.value };
         out.push(cancelTimer(`retransmit:${s.pending.reqId}`), reply(s.pending.reqId, body));
         s.pending = null;
         break;

@@ -394,7 +394,7 @@ function protocolShapeError(def: unknown): string | null {
   if (typeof r !== 'object' || r === null) return `${at}: rules: expected { begin, read, write, invoke, finish }`;
   for (const k of ['begin', 'read', 'write', 'invoke', 'finish']) if (typeof r[k] !== 'function') return `${at}: rules.${k}: expected a function`;
   if (typeof d.records !== 'function') return `${at}: records: expected a function ({ top, r, w, v }) => number of records`;
-  for (const c of [{ top: true, r: 0, w: 0, v: 0 }, { top: false, r: 3, w: 2, v: 1 }]) {
+  for (const c of [{ top: true, r: 0, w: 0, v: 0 }, { top: false, r: 3, w: 3, v: 1 }]) {
     let n: unknown;
     try {
       n = (d.records as (c: unknown) => unknown)(c);

@@ -24,12 +24,23 @@ export const PLUGINS_MAX = 32;
 /** This package's root (src/scenario/ is two levels down). */
 const ROOT_URL = new URL('../../package.json', import.meta.url).href;
 
+// Plugins are ES modules whatever their folder's package.json says (a fresh \`npm init\` says
+// commonjs, and a CommonJS plugin could not require the running ESM halfmoon mid-evaluation):
+// the plugin file and the relative imports it makes load as modules.
 const HOOK = `
 let parent;
+const esm = new Set();
 export async function initialize(data) { parent = data.parentURL; }
 export async function resolve(specifier, context, next) {
   if (specifier === 'halfmoon' || specifier.startsWith('halfmoon/')) return next(specifier, { ...context, parentURL: parent });
-  return next(specifier, context);
+  const plugin = specifier.endsWith('?halfmoon-plugin');
+  const r = await next(plugin ? specifier.slice(0, -16) : specifier, context);
+  const fromPlugin = context.parentURL !== undefined && esm.has(context.parentURL.replace(/[?#].*$/, ''));
+  if ((plugin || (fromPlugin && specifier.startsWith('.'))) && r.url.startsWith('file:') && /\\.(ts|js)$/.test(r.url)) {
+    esm.add(r.url);
+    return { ...r, format: 'module' };
+  }
+  return r;
 }`;
 
 let hooked = false;
@@ -69,7 +80,7 @@ export async function loadPlugins(files: readonly string[], base: string = proce
     if (!/\.(m|c)?(t|j)s$/.test(p)) throw new InputError(`plugin ${shown}: expected a .ts or .js module`);
     installHook();
     try {
-      await import(pathToFileURL(p).href);
+      await import(`${pathToFileURL(p).href}?halfmoon-plugin`);
     } catch (e) {
       if (isInputError(e)) throw new InputError(`plugin ${shown}: ${firstLine(e)}`);
       throw new InputError(`plugin ${shown}: threw while loading: ${firstLine(e)}`);

@@ -6,8 +6,14 @@
  */
 import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/system.ts';
 import type { Mode } from '../src/halfmoon/records.ts';
+import { protocolOf } from '../src/halfmoon/protocols.ts';
 import type { RuntimeEvent } from '../src/halfmoon/workflow/events.ts';
 import { parse, completing, type ExactlyOnceOptions, logView } from './workflow-history.ts';
+
+/** HM-R, HM-W for the built-in modes (as messages always said), else the protocol's name. */
+function protocolLabel(m: Mode): string {
+  return m === 'HMR' ? 'HM-R' : m === 'HMW' ? 'HM-W' : protocolOf(m).name;
+}
 
 export interface Counts {
   appends: number; // successful records appended or overwritten
@@ -17,20 +23,9 @@ export interface Counts {
   storeWrites: number;
 }
 
-/** Per-instance record formulas, failure-free (spec §5.4). */
+/** Per-instance record formulas, failure-free (spec §5.4): each protocol declares its own. */
 export function formula(mode: Mode, top: boolean, r: number, w: number, v: number): number {
-  switch (mode) {
-    case 'BOKI':
-      return 2 + r + 2 * w + 2 * v;
-    case 'HMR':
-      return (top ? 2 : 0) + 2 * w + 2 * v;
-    case 'HMW':
-      return (top ? 2 : 0) + r + 2 * v;
-    case 'TRANS':
-      return (top ? 2 : 0) + r + 2 * w + 2 * v;
-    case 'UNSAFE':
-      return (top ? 2 : 0) + 2 * v;
-  }
+  return protocolOf(mode).records({ top, r, w, v });
 }
 
 const APPENDS = new Set(['append', 'condAppend', 'overwrite']);
@@ -116,17 +111,8 @@ function accountingUncached(history: readonly HistoryEvent[], mode: Mode): Map<s
 
 /** Data operations a protocol logs (spec §7.3 P5): W under HM-R, R under HM-W, both otherwise. */
 export function loggedDataOps(mode: Mode, r: number, w: number): number {
-  switch (mode) {
-    case 'HMR':
-      return w;
-    case 'HMW':
-      return r;
-    case 'UNSAFE':
-      return 0;
-    case 'BOKI':
-    case 'TRANS':
-      return r + w;
-  }
+  const l = protocolOf(mode).logs;
+  return (l.reads ? r : 0) + (l.writes ? w : 0);
 }
 
 export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?: ExactlyOnceOptions['audit'] }): Checker {
@@ -151,8 +137,9 @@ export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?:
       for (const l of p.logs) {
         if (!APPENDS.has(l.op) || l.stage !== 'op') continue;
         const m = p.starts.get(l.exec)?.mode ?? opts.mode;
-        if (m === 'HMR' && l.opKind === 'read') v.push({ invariant: 'P4-asymmetry', message: `HM-R appended ${l.rec?.kind} during a read (${l.path})` });
-        if (m === 'HMW' && l.opKind === 'write') v.push({ invariant: 'P4-asymmetry', message: `HM-W appended ${l.rec?.kind} during a write (${l.path})` });
+        const logs = protocolOf(m).logs;
+        if (!logs.reads && l.opKind === 'read') v.push({ invariant: 'P4-asymmetry', message: `${protocolLabel(m)} appended ${l.rec?.kind} during a read (${l.path})` });
+        if (!logs.writes && l.opKind === 'write') v.push({ invariant: 'P4-asymmetry', message: `${protocolLabel(m)} appended ${l.rec?.kind} during a write (${l.path})` });
         if (v.length > 10) return v;
       }
       const reqMode = new Map<string, Mode>();
@@ -164,10 +151,11 @@ export function logAccountingChecker(opts: { mode: Mode; exact: boolean; audit?:
           v.push({ invariant: 'P1-exact-counts', message: `request ${a.requestId}: ${a.counts.appends} records appended, the ${mode} formula gives ${a.expected}` });
         }
         const held = lv.fromAudit ? (heldBy.get(a.requestId) ?? 0) : a.counts.appends;
-        if (!opts.exact && mode !== 'BOKI' && held > a.expected) {
+        if (!opts.exact && protocolOf(mode).style !== 'boki' && held > a.expected) {
           v.push({ invariant: 'P2-fault-bound', message: `request ${a.requestId}: the log holds ${held} of its records, above the ${mode} formula's ${a.expected}` });
         }
-        if ((mode === 'HMR' && a.loggedOps > a.writes) || (mode === 'HMW' && a.loggedOps > a.reads)) {
+        const logs = protocolOf(mode).logs;
+        if ((logs.reads !== logs.writes) && a.loggedOps > (logs.reads ? a.reads : a.writes)) {
           v.push({ invariant: 'P5-optimal-count', message: `request ${a.requestId}: ${a.loggedOps} logged data operations` });
         }
         if (v.length > 10) return v;

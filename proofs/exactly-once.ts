@@ -26,8 +26,13 @@
 import type { Checker, FinishedRun, Violation } from '../src/core/system.ts';
 import { type Json, type Mode, type Version, rowName, VERSION_ZERO, versionCmp } from '../src/halfmoon/records.ts';
 import type { StoreState } from '../src/halfmoon/store.ts';
+import { protocolOf } from '../src/halfmoon/protocols.ts';
 import { callsAndReturns } from './liveness.ts';
 import { type Parsed, parse, show, opSig, showSig, asVersion, vstr, completing, type ExactlyOnceOptions, type LogView, logView } from './workflow-history.ts';
+
+function bokiStyle(m: Mode | undefined): boolean {
+  return m !== undefined && protocolOf(m).style === 'boki';
+}
 
 /** Verdicts per finished run: the checker and the report ask once each. */
 const verdictCache = new WeakMap<FinishedRun, Violation[]>();
@@ -108,7 +113,7 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
   // ---- C1: final state through the final mode's read path.
   const store = run.view.state('store') as StoreState | undefined;
   if (store && !run.truncated) {
-    const hmrStyle = (opts.finalMode ? opts.finalMode(run) : opts.mode) === 'HMR';
+    const hmrStyle = protocolOf(opts.finalMode ? opts.finalMode(run) : opts.mode).finalRead === 'versioned';
     // The latest version record per key (PostWrite or Marker), for HM-R's read path.
     const latest = new Map<string, { seq: bigint; version: bigint }>();
     for (const [k, l] of lv.versions) if (l.length > 0) latest.set(k, l[l.length - 1]!);
@@ -152,7 +157,7 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
     versions.set(id, mine);
     const w = writeAt.get(`${path}|${ordinal}`);
     const pathMode = comp.has(path) ? p.starts.get(comp.get(path)!)!.mode : opts.mode;
-    if (comp.has(path) && w === undefined && !(pathMode === 'HMW' || pathMode === 'UNSAFE')) {
+    if (comp.has(path) && w === undefined && protocolOf(pathMode).logs.writes) {
       // A logged write applied by an execution whose instance never committed it.
       fail('C3-double-apply', `store write ${e.row} by ${path} op ${ordinal} belongs to no committed write of the completing execution`);
     }
@@ -198,7 +203,7 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
     // retries still replay to one outcome, which C2 and C5 judge.
     if (d.length === 0 && opts.variant === 'ablate-done') continue;
     if (d.length === 0) fail('C4-one-completion', `request ${c.reqId} was answered but no Done record was logged`);
-    else if (topMode.get(c.reqId) !== 'BOKI' && d.length > 1) fail('C4-one-completion', `request ${c.reqId} has ${d.length} successful Done records`);
+    else if (!bokiStyle(topMode.get(c.reqId)) && d.length > 1) fail('C4-one-completion', `request ${c.reqId} has ${d.length} successful Done records`);
     else if (new Set(d).size > 1) fail('C4-one-completion', `request ${c.reqId} has Done records with different outputs`);
   }
   for (const [id, s] of invokeResults) if (s.size > 1) fail('C4-one-completion', `invocation slot ${id} holds ${s.size} different InvokeResult contents`);

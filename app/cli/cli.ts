@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { isInputError } from '../../src/core/assert.ts';
 import { COMMANDS } from './commands/index.ts';
+import { preloadPlugins } from '../plugins.ts';
 import type { Command, Io } from './commands/types.ts';
 
 export const VERSION = '0.1.0';
@@ -21,6 +22,8 @@ function topHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Run 'halfmoon <command> --help' for a command's options.",
+    'Every command takes --plugin <file.ts> (repeatable): a module registering systems, protocols or',
+    "workloads through 'halfmoon' (docs/api.md); a scenario or cluster file may list plugins: [...].",
     'Exit codes: 0 all invariants held, 1 a violation was found, 2 bad input.',
   ].join('\n');
 }
@@ -53,8 +56,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo()): Promi
     return 0;
   }
   try {
+    // --plugin <file> (any command) and the plugins a --scenario or --config file lists.
+    const args = await preloadPlugins(rest);
     const parsed = parseArgs({
-      args: [...rest],
+      args,
       options: cmd.options,
       allowPositionals: (cmd.positionals ?? 0) > 0,
       strict: true,

@@ -9,8 +9,9 @@
  *   UNSAFE  HM-R's read discipline with HM-W's writes: the negative control that must fail.
  */
 import { TAG_ANY } from '../boki/api.ts';
-import { assertNever } from '../core/assert.ts';
+import { assert, InputError } from '../core/assert.ts';
 import { decodeRecord, encodeRecord, type Envelope, type Json, keyTag, type Mode, rowName, type StepRecord, stepTag, type Version, VERSION_ZERO } from './records.ts';
+import { setStyle } from './styles.ts';
 import { bokiPost, bokiPropose, type ChildSpec, type OpIO, postAt, proposeStep, type Scratch, stepAt, variant } from './steps.ts';
 
 export interface Rules {
@@ -345,20 +346,197 @@ const BOKI: Rules = {
   },
 };
 
-export function rulesFor(mode: Mode): Rules {
-  switch (mode) {
-    case 'BOKI':
-      return BOKI;
-    case 'HMR':
-      return HMR;
-    case 'HMW':
-      return HMW;
-    case 'TRANS':
-      return TRANS;
-    case 'UNSAFE':
-      return UNSAFE;
-    default:
-      return assertNever(mode, 'mode');
-  }
+// ---------------------------------------------------------------------------------------------
+// The protocol registry: built-ins and plugins alike register through `defineProtocol`.
+
+/** One protocol: its rules over the shared workflow runtime and what the checkers expect of it. */
+export interface ProtocolDef {
+  /** The name scenarios and `--protocol` use (lower-case, e.g. 'hm-read'). */
+  readonly name: string;
+  /** The mode tag its records and requests carry (upper-case, e.g. 'HMR'); one rule set per mode. */
+  readonly mode: Mode;
+  readonly description: string;
+  readonly rules: Rules;
+  /**
+   * Records one instance appends to the log in a failure-free run, given its reads (r), writes
+   * (w) and invocations (v), and whether it is a top-level instance or a callee. Log accounting
+   * (P1-exact-counts) checks every request against the sum over its instances exactly.
+   */
+  records(c: { readonly top: boolean; readonly r: number; readonly w: number; readonly v: number }): number;
+  /** Which data operations append to the log (P4: none during an unlogged kind; P5 counts). */
+  readonly logs: { readonly reads: boolean; readonly writes: boolean };
+  /** Where a read finds the latest value: versioned rows named by key-stream records, or the base row. */
+  readonly finalRead: 'versioned' | 'base';
+  /**
+   * Record discipline: 'halfmoon' (conditional appends at step positions, one Done) or 'boki'
+   * (plain appends, the first record per step wins, intent and done markers; duplicate Dones are
+   * allowed and the fault bound P2 does not apply).
+   */
+  readonly style: 'halfmoon' | 'boki';
+  /** The switching controller chooses the mode (issue 5); requires the mode of hm-write. */
+  readonly adaptive?: boolean;
 }
 
+const BY_NAME = new Map<string, ProtocolDef>();
+const BY_MODE = new Map<Mode, ProtocolDef>();
+const MODES_BY_NAME: Record<string, Mode> = {};
+/** Protocol name -> mode, every registered protocol, in registration order. */
+export const PROTOCOL_MODES: Readonly<Record<string, Mode>> = MODES_BY_NAME;
+
+function protocolShapeError(def: unknown): string | null {
+  if (typeof def !== 'object' || def === null) return `defineProtocol: expected an object, got ${def === null ? 'null' : typeof def}`;
+  const d = def as Record<string, unknown>;
+  if (typeof d.name !== 'string' || !/^[a-z][a-z0-9-]{0,39}$/.test(d.name)) return `defineProtocol: name: expected lower-case letters, digits and '-' (at most 40, starting with a letter), got ${JSON.stringify(d.name)}`;
+  const at = `defineProtocol '${d.name}'`;
+  if (typeof d.mode !== 'string' || !/^[A-Z][A-Z0-9_]{0,15}$/.test(d.mode)) return `${at}: mode: expected upper-case letters, digits and '_' (at most 16), got ${JSON.stringify(d.mode)}`;
+  if (typeof d.description !== 'string' || d.description === '') return `${at}: description: expected a non-empty string`;
+  const r = d.rules as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null) return `${at}: rules: expected { begin, read, write, invoke, finish }`;
+  for (const k of ['begin', 'read', 'write', 'invoke', 'finish']) if (typeof r[k] !== 'function') return `${at}: rules.${k}: expected a function`;
+  if (typeof d.records !== 'function') return `${at}: records: expected a function ({ top, r, w, v }) => number of records`;
+  for (const c of [{ top: true, r: 0, w: 0, v: 0 }, { top: false, r: 3, w: 3, v: 1 }]) {
+    let n: unknown;
+    try {
+      n = (d.records as (c: unknown) => unknown)(c);
+    } catch (e) {
+      return `${at}: records threw ${(e as Error).message}`;
+    }
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) return `${at}: records(${JSON.stringify(c)}): expected a non-negative integer, got ${JSON.stringify(n)}`;
+  }
+  const l = d.logs as Record<string, unknown> | null;
+  if (typeof l !== 'object' || l === null || typeof l.reads !== 'boolean' || typeof l.writes !== 'boolean') return `${at}: logs: expected { reads: boolean, writes: boolean }`;
+  if (d.finalRead !== 'versioned' && d.finalRead !== 'base') return `${at}: finalRead: expected 'versioned' or 'base', got ${JSON.stringify(d.finalRead)}`;
+  if (d.style !== 'halfmoon' && d.style !== 'boki') return `${at}: style: expected 'halfmoon' or 'boki', got ${JSON.stringify(d.style)}`;
+  if (d.adaptive !== undefined && typeof d.adaptive !== 'boolean') return `${at}: adaptive: expected a boolean`;
+  return null;
+}
+
+/**
+ * Registers a workflow protocol and returns it. A malformed definition, a name already taken, or
+ * a mode already bound to other rules throws an InputError naming the problem. Two names may
+ * share a mode only with the same rules (adaptive runs hm-write's rules under the controller).
+ */
+export function defineProtocol(def: ProtocolDef): ProtocolDef {
+  const bad = protocolShapeError(def);
+  if (bad !== null) throw new InputError(bad);
+  if (BY_NAME.has(def.name)) throw new InputError(`defineProtocol: a protocol named '${def.name}' is already defined`);
+  const same = BY_MODE.get(def.mode);
+  if (same && same.rules !== def.rules) throw new InputError(`defineProtocol '${def.name}': mode '${def.mode}' already belongs to protocol '${same.name}' (pick another mode)`);
+  if (def.adaptive && def.mode !== 'HMW') throw new InputError(`defineProtocol '${def.name}': adaptive switching starts in hm-write's mode 'HMW'`);
+  const frozen = Object.freeze({ ...def, logs: Object.freeze({ ...def.logs }) });
+  BY_NAME.set(def.name, frozen);
+  if (!same) BY_MODE.set(def.mode, frozen);
+  setStyle(def.mode, def.style);
+  MODES_BY_NAME[def.name] = def.mode;
+  return frozen;
+}
+
+/** The protocol whose rules a mode runs (the first one registered under it). */
+export function protocolOf(mode: Mode): ProtocolDef {
+  const d = BY_MODE.get(mode);
+  assert(d !== undefined, `no protocol registered for mode ${mode}`);
+  return d;
+}
+
+export function protocolByName(name: string): ProtocolDef | undefined {
+  return BY_NAME.get(name);
+}
+
+export function isMode(mode: unknown): mode is Mode {
+  return typeof mode === 'string' && BY_MODE.has(mode);
+}
+
+export function protocolNames(): string[] {
+  return [...BY_NAME.keys()];
+}
+
+export function rulesFor(mode: Mode): Rules {
+  return protocolOf(mode).rules;
+}
+
+/**
+ * The building blocks of the built-in rules, for protocols of one's own: Halfmoon's begin,
+ * finish and invoke, the three read paths and the two write disciplines.
+ */
+export const RULE_PARTS = Object.freeze({
+  begin: hmBegin,
+  finish: hmFinish,
+  invoke: hmInvoke,
+  /** HM-R: the latest version at or below the cursor (readPrev on the key stream), then its row. */
+  versionedRead: hmrRead,
+  /** HM-W: a logged PostRead carrying the base row's value. */
+  loggedRead,
+  /** No log: the base row, live (unsafe under re-execution). */
+  baseRead: unloggedBaseRead,
+  /** HM-R: PreWrite, version row, PostWrite; `mirror` also updates the base row (transitional). */
+  loggedWrite,
+  /** HM-W: a Thomas-rule conditional update of the base row versioned by the cursor; no log. */
+  unloggedWrite,
+});
+
+/** The built-in rule sets, for protocols that change one rule of them. */
+export const BUILTIN_RULES = Object.freeze({ boki: BOKI, hmRead: HMR, hmWrite: HMW, transitional: TRANS, unsafe: UNSAFE });
+
+const top2 = (top: boolean) => (top ? 2 : 0);
+
+defineProtocol({
+  name: 'boki',
+  mode: 'BOKI',
+  description: 'BokiFlow: every read, write and invocation logged, plain appends, first record wins',
+  rules: BOKI,
+  records: ({ r, w, v }) => 2 + r + 2 * w + 2 * v,
+  logs: { reads: true, writes: true },
+  finalRead: 'base',
+  style: 'boki',
+});
+defineProtocol({
+  name: 'hm-read',
+  mode: 'HMR',
+  description: 'Halfmoon HM-R: log-free reads at the cursor, writes logged twice (PreWrite, PostWrite)',
+  rules: HMR,
+  records: ({ top, w, v }) => top2(top) + 2 * w + 2 * v,
+  logs: { reads: false, writes: true },
+  finalRead: 'versioned',
+  style: 'halfmoon',
+});
+defineProtocol({
+  name: 'hm-write',
+  mode: 'HMW',
+  description: 'Halfmoon HM-W: log-free Thomas-rule writes versioned by the cursor, reads logged',
+  rules: HMW,
+  records: ({ top, r, v }) => top2(top) + r + 2 * v,
+  logs: { reads: true, writes: false },
+  finalRead: 'base',
+  style: 'halfmoon',
+});
+defineProtocol({
+  name: 'transitional',
+  mode: 'TRANS',
+  description: 'both sides logged with Halfmoon primitives; safe beside either (used while switching)',
+  rules: TRANS,
+  records: ({ top, r, w, v }) => top2(top) + r + 2 * w + 2 * v,
+  logs: { reads: true, writes: true },
+  finalRead: 'base',
+  style: 'halfmoon',
+});
+defineProtocol({
+  name: 'unsafe',
+  mode: 'UNSAFE',
+  description: "HM-R's read discipline with HM-W's writes: the negative control that must fail",
+  rules: UNSAFE,
+  records: ({ top, v }) => top2(top) + 2 * v,
+  logs: { reads: false, writes: false },
+  finalRead: 'base',
+  style: 'halfmoon',
+});
+defineProtocol({
+  name: 'adaptive',
+  mode: 'HMW',
+  description: 'switching between HM-R and HM-W chosen by the adaptive controller, starting in HM-W',
+  rules: HMW,
+  records: ({ top, r, v }) => top2(top) + r + 2 * v,
+  logs: { reads: true, writes: false },
+  finalRead: 'base',
+  style: 'halfmoon',
+  adaptive: true,
+});

@@ -11,8 +11,8 @@
 import { Hash64 } from '../core/hash.ts';
 import { parseWire, stringifyWire } from '../core/json.ts';
 
-export type Mode = 'BOKI' | 'HMR' | 'HMW' | 'TRANS' | 'UNSAFE';
-export const MODES: readonly Mode[] = ['BOKI', 'HMR', 'HMW', 'TRANS', 'UNSAFE'];
+/** A protocol's mode tag (built-ins: BOKI, HMR, HMW, TRANS, UNSAFE; see protocols.ts defineProtocol). */
+export type Mode = string;
 
 /** JSON-compatible values handled by workflow functions. */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };

@@ -13,6 +13,7 @@
  */
 import type { LogCall } from './steps.ts';
 import type { LogReply } from '../boki/api.ts';
+import { bokiStyle } from './styles.ts';
 import { decodeRecord, type Json, type Mode, stepTag, type TagScheme } from './records.ts';
 
 export interface AsyncEntry {
@@ -127,7 +128,7 @@ export function recoveryAnswer(r: RecoveryState, rep: LogReply, tags: TagScheme,
     case 'check': {
       const id = r.queue[0]!;
       const e = r.entries.get(id)!;
-      if (e.mode === 'BOKI') {
+      if (bokiStyle(e.mode)) {
         // BokiFlow: the callee's own stream holds its Done marker once it completed.
         if (rep.code === 'READ_OK') {
           const env = decodeRecord(rep.record.data);
@@ -178,7 +179,7 @@ function nextCheck(r: RecoveryState, tags: TagScheme, io: RecoveryIo, afterUs: n
   }
   const e = r.entries.get(id)!;
   r.checkFrom = 0n;
-  if (e.mode === 'BOKI') io.log({ op: 'readNext', tag: stepTag(tags, e.calleeIid), minSeq: 0n });
+  if (bokiStyle(e.mode)) io.log({ op: 'readNext', tag: stepTag(tags, e.calleeIid), minSeq: 0n });
   else io.log({ op: 'readNext', tag: stepTag(tags, e.callerIid), minSeq: e.seq });
 }
 

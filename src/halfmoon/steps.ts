@@ -11,6 +11,7 @@
  */
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import type { StoreRep, StoreReq } from './store.ts';
+import { bokiStyle } from './styles.ts';
 import { decodeRecord, encodeRecord, type Envelope, type Json, type Mode, type StepRecord, stepTag, type TagScheme } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ export function catchUp(io: OpIO, x: Scratch): void {
 
 function load(x: Scratch, seq: bigint, env: Envelope): void {
   const rec = env.rec;
-  if (x.ex.mode === 'BOKI') {
+  if (bokiStyle(x.ex.mode)) {
     // BokiFlow: the first record per (step, post) in log order wins; intent/done markers ride apart.
     if (env.marker) {
       if (rec.kind === 'Done' && x.doneOutput === null) x.doneOutput = { output: rec.output };

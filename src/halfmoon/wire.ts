@@ -5,12 +5,14 @@
  * by src/boki/wire.ts.
  */
 import { z } from 'zod';
+import { isMode } from './protocols.ts';
 import type { WireChecks } from '../core/system.ts';
 import { BOKI_MESSAGES, messageCheck, ZK_RESPONSE_SCHEMAS } from '../boki/wire.ts';
 
 const ID_MAX = 256;
 const ROW_MAX = 4096;
-const mode = z.enum(['BOKI', 'HMR', 'HMW', 'TRANS', 'UNSAFE']);
+/** A registered protocol's mode (built-ins and plugins, see protocols.ts). */
+const mode = z.string().max(16).refine(isMode, 'not a registered protocol mode');
 const json = z.json();
 const row = z.string().min(1).max(ROW_MAX);
 const version = z.object({ s: z.bigint().min(0n), w: z.number().int().min(0), iid: z.string().max(ID_MAX) });

@@ -175,6 +175,8 @@ export const ScenarioSchema = z
       .default({ scripted: [], random: null }),
     limits: LimitsSchema.default({ events: 5_000_000, simulatedTimeUs: 60_000_000, wallMs: 120_000 }),
     rng: z.enum(['xoroshiro128plus', 'alea']).default('xoroshiro128plus'),
+    /** Plugin modules (relative to the scenario file) the front end loads before resolving it (src/scenario/plugins.ts). */
+    plugins: z.array(z.string().min(1)).max(32).optional(),
   })
   .strict();
 

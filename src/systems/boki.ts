@@ -7,6 +7,7 @@
  * `report` adds `log: { appends, reads, discarded, reconfigurations, appendLatencyUs: {p50, p99},
  * ... }` to the run's JSON.
  */
+import { defineSystem } from './registry.ts';
 import type { FinishedRun, NodeSpec, SystemDef } from '../core/system.ts';
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import { buildBokiCluster } from './boki-cluster.ts';
@@ -14,7 +15,7 @@ import { driverDone, driverMachine, type DriverState } from '../boki/driver.ts';
 import { BOKI_DEFAULTS, BOKI_VARIANT_DEFS, type BokiParams, isBokiVariant, nodeParams, validateBokiParams } from '../boki/params.ts';
 import { callsAndReturns } from '../../proofs/liveness.ts';
 
-export const bokiSystem: SystemDef<BokiParams> = {
+export const bokiSystem: SystemDef<BokiParams> = defineSystem<BokiParams>({
   name: 'boki',
   description: 'the Boki shared log: sequencers, storage nodes, engines, controller and coordination service',
   defaults: BOKI_DEFAULTS,
@@ -38,7 +39,7 @@ export const bokiSystem: SystemDef<BokiParams> = {
       resolveSelector: cluster.resolveSelector,
     };
   },
-};
+});
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;

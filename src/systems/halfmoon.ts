@@ -7,6 +7,7 @@
  * a single node implementing the same API atomically: the protocols only rely on the API's
  * semantics, and the reference log keeps explorer models and quick property tests small.
  */
+import { defineSystem } from './registry.ts';
 import { InputError } from '../core/assert.ts';
 import type { AuditSlot } from '../boki/api.ts';
 import { type Composed, compose } from '../core/compose.ts';
@@ -30,18 +31,15 @@ import { exactlyOnceChecker, isCoordinatorRequest } from '../../proofs/exactly-o
 import { logAccountingChecker } from '../../proofs/accounting.ts';
 import { halfmoonReport } from '../../proofs/halfmoon-report.ts';
 import { livenessChecker } from '../../proofs/liveness.ts';
+import { PROTOCOL_MODES, protocolByName } from '../halfmoon/protocols.ts';
 import { HALFMOON_VARIANTS } from '../halfmoon/variants.ts';
 import { FUNCTION_NODE_WIRE, STORE_WIRE } from '../halfmoon/wire.ts';
 
-export const PROTOCOLS: Readonly<Record<string, Mode>> = {
-  boki: 'BOKI',
-  'hm-read': 'HMR',
-  'hm-write': 'HMW',
-  transitional: 'TRANS',
-  unsafe: 'UNSAFE',
-  /** Switching chosen by the adaptive controller (issue 5), starting in HM-W. */
-  adaptive: 'HMW',
-};
+/**
+ * Protocol name -> mode, every protocol registered with `defineProtocol` (src/halfmoon/protocols.ts
+ * registers boki, hm-read, hm-write, transitional, unsafe and adaptive; plugins add theirs).
+ */
+export const PROTOCOLS: Readonly<Record<string, Mode>> = PROTOCOL_MODES;
 
 export interface HalfmoonParams {
   protocol: string;
@@ -174,7 +172,7 @@ function variantFlags(variant: string | null) {
 
 export function buildHalfmoon(p: HalfmoonParams, variant: string | null): SystemInstance {
   const mode = PROTOCOLS[p.protocol]!;
-  const switching = p.protocol === 'adaptive' || p.switchEveryUs > 0;
+  const switching = protocolByName(p.protocol)?.adaptive === true || p.switchEveryUs > 0;
   // Cross-era reconciliation: HM-R writes mirror into the base row (R -> W), markers for W -> R.
   const reconcile = switching && variant !== 'switch-no-reconciliation';
   const w = workload(p.workload);
@@ -386,7 +384,7 @@ function finishHalfmoon(
       switching: switching
         ? {
             adaptive:
-              p.protocol === 'adaptive'
+              protocolByName(p.protocol)?.adaptive === true
                 ? { rule: p.controllerRule as 'cost' | 'count', tCaUs: p.tCaUs, tRpUs: p.tRpUs, hysteresis: p.hysteresis, windowUs: p.windowUs, dwellUs: p.dwellUs }
                 : null,
             switchEveryUs: p.switchEveryUs,
@@ -479,7 +477,7 @@ function quiescence(engines: readonly string[], recoveryEngines: number): (view:
   };
 }
 
-export const halfmoonSystem: SystemDef<HalfmoonParams> = {
+export const halfmoonSystem: SystemDef<HalfmoonParams> = defineSystem<HalfmoonParams>({
   name: 'halfmoon',
   description: 'Halfmoon workflows (boki, hm-read, hm-write, transitional, unsafe) over the shared log and an external store',
   defaults: halfmoonDefaults,
@@ -514,4 +512,4 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = {
     if (!/^[A-Za-z0-9_.-]{0,32}$/.test(p.requestPrefix)) throw new InputError(`params.requestPrefix: letters, digits, _ . - (at most 32), got '${p.requestPrefix}'`);
   },
   build: buildHalfmoon,
-};
+});

@@ -1,11 +1,9 @@
-/** Every system a scenario can name. */
-import type { SystemDef } from '../core/system.ts';
-import { bokiSystem } from './boki.ts';
-import { halfmoonSystem } from './halfmoon.ts';
-import { registerSystem } from './register.ts';
+/**
+ * Every system a scenario can name: the built-ins register themselves through `defineSystem`
+ * when their modules load (in this order), plugins afterwards through the same function.
+ */
+import './register.ts';
+import './boki.ts';
+import './halfmoon.ts';
 
-export const SYSTEMS: Readonly<Record<string, SystemDef<any>>> = {
-  register: registerSystem,
-  boki: bokiSystem,
-  halfmoon: halfmoonSystem,
-};
+export { SYSTEMS, defineSystem, systemNames } from './registry.ts';

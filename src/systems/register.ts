@@ -3,6 +3,7 @@
  * linearizability check over the client history, liveness after faults stop, and an invariant
  * checked after every step: a replica's timestamp never goes backwards, not even across a crash.
  */
+import { defineSystem } from './registry.ts';
 import { InputError } from '../core/assert.ts';
 import type { Invariant, NodeSpec, SystemDef, WorldView } from '../core/system.ts';
 import { checkLinearizable, registerSpec, type HistOp, type RegInput, type RegOutput } from '../../proofs/linearizability.ts';
@@ -62,7 +63,7 @@ function monotonicTimestamps(): Invariant {
   };
 }
 
-export const registerSystem: SystemDef<RegisterParams> = {
+export const registerSystem: SystemDef<RegisterParams> = defineSystem<RegisterParams>({
   name: 'register',
   description: 'the example protocol: an ABD quorum register with retransmission',
   defaults: {
@@ -156,4 +157,4 @@ export const registerSystem: SystemDef<RegisterParams> = {
       },
     };
   },
-};
+});

@@ -128,6 +128,8 @@ export const ClusterConfigSchema = z
     driversOnUp: z.boolean().default(true),
     /** The scenario whose system, variant and parameters the cluster runs (config params override). */
     scenario: z.string().min(1).optional(),
+    /** Plugin modules (relative to this file) registering the system; the CLI loads them, and every node process. */
+    plugins: z.array(z.string().min(1)).max(32).optional(),
   })
   .strict();
 

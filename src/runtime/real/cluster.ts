@@ -9,6 +9,7 @@
  * unrelated process that reused the number.
  */
 import { spawn } from 'node:child_process';
+import { loadedPlugins } from '../../scenario/plugins.ts';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +93,8 @@ function writePlan(plan: ClusterPlan): void {
   mkdirSync(plan.stateDir, { recursive: true });
   const { zookeeper, ...rest } = plan.config;
   const config = { ...rest, ...(zookeeper ? { zookeeper } : {}), stateDir: plan.stateDir };
-  writeFileSync(planFile(plan), JSON.stringify({ source: plan.source, baseDir: plan.stateDir, config }, null, 2) + '\n');
+  // The plugins this process loaded (--plugin, the config's and its scenario's): every node process loads them too.
+  writeFileSync(planFile(plan), JSON.stringify({ source: plan.source, baseDir: plan.stateDir, config, plugins: loadedPlugins() }, null, 2) + '\n');
 }
 
 function spawnNode(plan: ClusterPlan, id: NodeId): number {

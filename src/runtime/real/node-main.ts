@@ -12,6 +12,7 @@ import { isInputError } from '../../core/assert.ts';
 import type { NodeId } from '../../core/contract.ts';
 import type { HistoryEvent, WorldView } from '../../core/system.ts';
 import { planCluster } from './cluster-config.ts';
+import { loadPlugins } from '../../scenario/plugins.ts';
 import { JsonlHistory } from './history.ts';
 import { MachineHost } from './host.ts';
 import { zooKeeperConnect } from './cluster.ts';
@@ -22,7 +23,9 @@ function log(line: string): void {
 }
 
 async function main(planFile: string, id: NodeId): Promise<void> {
-  const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { source: string; baseDir: string; config: unknown };
+  const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { source: string; baseDir: string; config: unknown; plugins?: string[] };
+  // Plugin systems register before the plan is rebuilt (absolute paths, written by `cluster up`).
+  await loadPlugins(saved.plugins ?? []);
   const plan = planCluster(saved.config, saved.source, saved.baseDir);
   const spec = plan.instance.nodes.find((n) => n.id === id);
   if (!spec) throw new Error(`no node ${id} in ${planFile}`);

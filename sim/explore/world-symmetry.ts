@@ -8,6 +8,7 @@
 import { InputError } from '../../src/core/assert.ts';
 import type { NodeId } from '../../src/core/contract.ts';
 import { Hash64, hashValue } from '../../src/core/hash.ts';
+import { Lanes } from './fasthash.ts';
 import type { NodeSpec } from '../../src/core/system.ts';
 import type { Fp } from './model.ts';
 import { type Hist, hashSlot, type Packet, type Slot, type World } from './world-state.ts';
@@ -144,9 +145,9 @@ export class WorldSymmetry {
         }
         const lanes = (s.sym ??= new Int32Array(this.perms.length * 2).fill(0));
         if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
-          const h = new Hash64(0x73);
+          const h = new Lanes(0x73);
           hashSlot(h, s.up, s.halted, s.state, s.synced, s.pending, s.timers, s.lastUp, this.timed, perm.rename);
-          const [a, b] = h.finish();
+          const { r0: a, r1: b } = h.done();
           lanes[pi * 2] = a;
           lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
         }

@@ -118,6 +118,7 @@ export const registerSystem: SystemDef<RegisterParams> = {
     return {
       nodes,
       invariants: [monotonicTimestamps()],
+      freshInvariants: () => [monotonicTimestamps()],
       checkers: [
         {
           name: 'linearizability',

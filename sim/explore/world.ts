@@ -103,6 +103,30 @@ type Draft = {
   disabled: boolean;
 };
 
+/**
+ * A machine step remembered by the slot it started from and its input: a step is a function of
+ * the node's slot (state, disk, timers), the input, the forced choices, the maybe budget left and
+ * (timed) the clock, so every other world with the same slot object and input takes it without
+ * copying, stepping or hashing the node again.
+ */
+interface StepMemo {
+  readonly choices: readonly number[];
+  readonly maybesLeft: number;
+  readonly nowUs: number;
+  readonly state: unknown;
+  readonly effects: readonly Effect[];
+  readonly answers: readonly number[];
+  readonly arities: readonly number[];
+  readonly maybesUsed: number;
+  /** The node's slot after the step (null until built, and for a step that halts). */
+  slot: Slot | null;
+  /** Per effect: the packet it made last time, reused when it goes to the same node again. */
+  readonly pkts: (Packet | undefined)[];
+}
+
+/** Remembered steps at most; then the memo starts over. */
+const MEMO_MAX = 1_000_000;
+
 export class SystemModel implements Model<World, WAction> {
   readonly name: string;
   readonly params: Readonly<Record<string, unknown>>;
@@ -120,6 +144,8 @@ export class SystemModel implements Model<World, WAction> {
   readonly timed: boolean;
   /** The hasher of slots, history entries and worlds, reset for each (never reentered). */
   private readonly hasher = new Lanes();
+  private memo = new WeakMap<Slot, Map<Packet | string, StepMemo[]>>();
+  private memoSize = 0;
   private readonly fifoNode: readonly boolean[];
   independent?: (a: WAction, b: WAction) => boolean;
 
@@ -405,18 +431,26 @@ export class SystemModel implements Model<World, WAction> {
     net.splice(i, 1);
   }
 
-  private addPacket(d: Draft, kind: number, from: number, to: number, reqId: string, body: unknown): void {
+  /** Puts a message in flight; the packet effect `i` of `memo` made before is reused when it fits. */
+  private addPacket(d: Draft, kind: number, from: number, to: number, reqId: string, body: unknown, memo: StepMemo, i: number): void {
     const t = d.slots[to]!;
     if (!t.up || t.halted) return; // links to a down node are broken: the message is lost
-    const [b0, b1] = bodyLanes(body);
-    const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
     const net = this.netOf(d);
-    let ord: number | undefined;
-    if (this.fifoNode[from] || this.fifoNode[to]) {
-      ord = 0;
-      for (const q of net) if (q.from === from && q.to === to && q.ord! >= ord) ord = q.ord! + 1;
+    const fifo = this.fifoNode[from] || this.fifoNode[to];
+    let p: Packet;
+    const known = memo.pkts[i];
+    if (!fifo && known !== undefined && known.to === to) p = known;
+    else {
+      const [b0, b1] = bodyLanes(body);
+      const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
+      let ord: number | undefined;
+      if (fifo) {
+        ord = 0;
+        for (const q of net) if (q.from === from && q.to === to && q.ord! >= ord) ord = q.ord! + 1;
+      }
+      p = ord === undefined ? { kind, from, to, reqId, body, b0, b1, h0, h1 } : { kind, from, to, reqId, body, b0, b1, h0, h1, ord };
+      if (!fifo) memo.pkts[i] = p;
     }
-    const p: Packet = ord === undefined ? { kind, from, to, reqId, body, b0, b1, h0, h1 } : { kind, from, to, reqId, body, b0, b1, h0, h1, ord };
     let lo = 0;
     let hi = net.length;
     while (lo < hi) {
@@ -471,28 +505,65 @@ export class SystemModel implements Model<World, WAction> {
       this.appendHistory(d, { kind: 'ret', t: this.histT(d), reqId: input.reqId, client: spec.id, node: input.from, body: input.body });
     }
     const salt = input.type === 'message' || input.type === 'client' || input.type === 'response' ? (a.pkt?.h0 ?? 0) : strHash32(input.type === 'timer' ? input.timer : input.type);
-    const ctx = new ChoiceCtx(spec.id, this.timed ? d.nowUs : 0, a.choices, slot.h0 ^ salt, slot.h1, w.budget[4]!, this);
-    let result: { state: unknown; effects: readonly Effect[] };
-    try {
-      result = this.opts.checks ? this.checkedStep(spec.machine, slot.state, input, ctx) : spec.machine.step(cloneState(slot.state), input, ctx);
-    } catch (e) {
-      if (e instanceof ChoiceError) throw e;
-      const msg = e instanceof Error ? e.message : String(e);
-      d.violation = { invariant: 'machine-assertion', message: `${spec.id} (${spec.role}) threw on ${input.type}: ${msg}`, node: spec.id };
-      d.slots[n] = this.mkSlot(slot.up, true, slot.state, slot.synced, slot.pending, [], undefined);
-      return this.finishWorld(d, { kind: 'step', node: n, input, effects: [], events: d.events, detail: { threw: msg } });
+    const key = this.opts.checks ? null : input.type === 'timer' ? input.timer : input.type === 'message' || input.type === 'client' || input.type === 'response' ? (consume ?? a.pkt) : null;
+    const nowUs = this.timed ? d.nowUs : 0;
+    let memo = key === null ? null : this.recall(slot, key, a.choices, w.budget[4]!, nowUs);
+    if (memo === null) {
+      const ctx = new ChoiceCtx(spec.id, nowUs, a.choices, slot.h0 ^ salt, slot.h1, w.budget[4]!, this);
+      let result: { state: unknown; effects: readonly Effect[] };
+      try {
+        result = this.opts.checks ? this.checkedStep(spec.machine, slot.state, input, ctx) : spec.machine.step(cloneState(slot.state), input, ctx);
+      } catch (e) {
+        if (e instanceof ChoiceError) throw e;
+        const msg = e instanceof Error ? e.message : String(e);
+        d.violation = { invariant: 'machine-assertion', message: `${spec.id} (${spec.role}) threw on ${input.type}: ${msg}`, node: spec.id };
+        d.slots[n] = this.mkSlot(slot.up, true, slot.state, slot.synced, slot.pending, [], undefined);
+        return this.finishWorld(d, { kind: 'step', node: n, input, effects: [], events: d.events, detail: { threw: msg } });
+      }
+      memo = { choices: a.choices, maybesLeft: w.budget[4]!, nowUs, state: result.state, effects: result.effects, answers: ctx.answers, arities: ctx.arities, maybesUsed: ctx.maybesUsed, slot: null, pkts: [] };
+      if (key !== null) this.remember(slot, key, memo);
     }
-    if (forks !== null) this.fork(a, ctx, forks);
-    this.spend(d, 4, ctx.maybesUsed);
-    const out = this.applyEffects(d, n, result.effects, timers);
-    d.slots[n] = this.mkSlot(true, out.halted, result.state, out.synced, out.pending, out.timers, undefined);
+    if (forks !== null) this.fork(a, memo.answers, memo.arities, forks);
+    this.spend(d, 4, memo.maybesUsed);
+    if (memo.slot !== null) {
+      this.applyEffects(d, n, memo, timers, true);
+      d.slots[n] = memo.slot;
+    } else {
+      const out = this.applyEffects(d, n, memo, timers, false);
+      d.slots[n] = this.mkSlot(true, out.halted, memo.state, out.synced, out.pending, out.timers, undefined);
+      if (!out.halted && key !== null) memo.slot = d.slots[n]!;
+    }
     if (d.disabled) return null;
     a.info = { node: n, fault: a.k === A_DUP || early, wroteHistory: d.events.length > 0, consumed: consume, sent: d.sent };
     // A step that changes neither the node's state nor the history shows the invariants the very
     // observation they accepted before; there is nothing new to judge.
     const changed = d.slots[n]!.h0 !== slot.h0 || d.slots[n]!.h1 !== slot.h1 || d.events.length > 0 || priorEvents.length > 0 || primeFrom !== w;
     if (d.violation === null && changed) d.violation = this.judge.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
-    return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: result.effects, events: d.events, detail: {} });
+    return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: memo.effects, events: d.events, detail: {} });
+  }
+
+  private recall(slot: Slot, key: Packet | string, choices: readonly number[], maybesLeft: number, nowUs: number): StepMemo | null {
+    const list = this.memo.get(slot)?.get(key);
+    if (list === undefined) return null;
+    for (const m of list) {
+      if (m.maybesLeft !== maybesLeft || m.nowUs !== nowUs || m.choices.length !== choices.length) continue;
+      let same = true;
+      for (let i = 0; i < choices.length && same; i++) same = m.choices[i] === choices[i];
+      if (same) return m;
+    }
+    return null;
+  }
+
+  private remember(slot: Slot, key: Packet | string, m: StepMemo): void {
+    if (++this.memoSize > MEMO_MAX) {
+      this.memo = new WeakMap();
+      this.memoSize = 1;
+    }
+    let byKey = this.memo.get(slot);
+    if (byKey === undefined) this.memo.set(slot, (byKey = new Map()));
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [m]);
+    else list.push(m);
   }
 
   /** Checks mode: two steps on separate copies with the same choices must agree. */
@@ -507,28 +578,35 @@ export class SystemModel implements Model<World, WAction> {
     return r1;
   }
 
-  private fork(a: WAction, ctx: ChoiceCtx, forks: WAction[]): void {
-    for (let j = a.choices.length; j < ctx.arities.length; j++) {
-      for (let v = 1; v < ctx.arities[j]!; v++) {
-        const choices = [...ctx.answers.slice(0, j), v];
+  private fork(a: WAction, answers: readonly number[], arities: readonly number[], forks: WAction[]): void {
+    for (let j = a.choices.length; j < arities.length; j++) {
+      for (let v = 1; v < arities[j]!; v++) {
+        const choices = [...answers.slice(0, j), v];
         forks.push(this.mkAction(a.k, a.node, a.pkt, a.name, a.keep, choices));
       }
     }
   }
 
-  private applyEffects(d: Draft, n: number, effects: readonly Effect[], timers0: readonly ArmedTimer[]) {
+  /**
+   * Applies a step's effects to the draft: messages, history and, unless `slotKnown` (the memo
+   * already holds the node's new slot), the node's timers and disk.
+   */
+  private applyEffects(d: Draft, n: number, memo: StepMemo, timers0: readonly ArmedTimer[], slotKnown: boolean) {
     const spec = this.specs[n]!;
     const slot = d.slots[n]!;
+    const effects = memo.effects;
     let timers = timers0;
     let synced = slot.synced;
     let pending = slot.pending;
     let halted = false;
-    for (const e of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      if (slotKnown && (e.type === 'setTimer' || e.type === 'cancelTimer' || e.type === 'persist')) continue;
       switch (e.type) {
         case 'send': {
           const to = this.index.get(e.to);
           if (to === undefined) throw new AssertionFailure(`${spec.id} sent to unknown node ${e.to}`);
-          this.addPacket(d, PKT_MSG, n, to, '', e.msg);
+          this.addPacket(d, PKT_MSG, n, to, '', e.msg, memo, i);
           break;
         }
         case 'setTimer':
@@ -549,7 +627,7 @@ export class SystemModel implements Model<World, WAction> {
           break;
         case 'reply': {
           const origin = this.originIndex(d.hist, e.reqId);
-          if (origin >= 0) this.addPacket(d, PKT_REP, n, origin, e.reqId, e.body);
+          if (origin >= 0) this.addPacket(d, PKT_REP, n, origin, e.reqId, e.body, memo, i);
           break;
         }
         case 'request': {
@@ -557,7 +635,7 @@ export class SystemModel implements Model<World, WAction> {
           const to = this.index.get(e.to);
           if (to === undefined) throw new AssertionFailure(`${spec.id} sent a request to unknown node ${e.to}`);
           this.appendHistory(d, { kind: 'call', t: this.histT(d), reqId: e.reqId, client: spec.id, node: e.to, body: e.body });
-          this.addPacket(d, PKT_REQ, n, to, e.reqId, e.body);
+          this.addPacket(d, PKT_REQ, n, to, e.reqId, e.body, memo, i);
           break;
         }
         case 'record':

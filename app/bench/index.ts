@@ -305,6 +305,32 @@ const exploreRegisterBench: Bench = {
   },
 };
 
+/** The adapter on the workflow and log models, the real models users check (bfs, first states). */
+function exploreModelBench(name: string, model: string, description: string): Bench {
+  return {
+    name,
+    description,
+    run(quick) {
+      const statesMax = quick ? 5_000 : 30_000;
+      const m = buildModel(model, [], null);
+      const r = explore(m, { strategy: 'bfs', statesMax });
+      return {
+        name: this.name,
+        figures: {
+          uniqueStates: r.uniqueStates,
+          statesGenerated: r.statesGenerated,
+          statesPerSecond: r.statesPerSecond,
+          generatedPerSecond: Math.round((r.statesGenerated / Math.max(r.wallMs, 1)) * 1000),
+          wallMs: Math.round(r.wallMs),
+        },
+      };
+    },
+  };
+}
+
+const exploreWfTinyBench = exploreModelBench('explore-wf-tiny', 'wf-tiny', 'bfs of wf-tiny (Halfmoon workflows through the adapter; first 30,000 states, 5,000 with --quick)');
+const exploreLogTinyBench = exploreModelBench('explore-log-tiny', 'log-tiny', 'bfs of log-tiny (the Boki shared log through the adapter; first 30,000 states, 5,000 with --quick)');
+
 /** Copying a machine state before a step: the explorer's hand-written copy against structuredClone. */
 const exploreCloneBench: Bench = {
   name: 'explore-clone',
@@ -329,4 +355,4 @@ const exploreCloneBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreCloneBench];
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench];

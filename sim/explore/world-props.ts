@@ -83,7 +83,7 @@ export class WorldJudge {
    */
   checkInvariants(w: World, events: readonly HistoryEvent[], d: StepView, n: number): Violation | null {
     if (this.m.instance.invariants.length === 0) return null;
-    const fresh = this.def.build(this.sysParams as never, this.variant).invariants;
+    const fresh = this.m.instance.freshInvariants?.() ?? this.def.build(this.sysParams as never, this.variant).invariants;
     const before = this.m.view(w, true);
     for (const inv of fresh) {
       if (inv.afterStep) for (let m = 0; m < w.slots.length; m++) if (before.isUp(this.m.specs[m]!.id)) inv.afterStep(before, this.m.specs[m]!.id);

@@ -28,7 +28,7 @@
  *   delays any message arbitrarily, and a partition's effect on safety is that of dropped messages.
  */
 import type { Effect, Input } from '../../src/core/contract.ts';
-import { Hash64, hashValue } from '../../src/core/hash.ts';
+import { hashInto, Lanes, sortedKeys } from './fasthash.ts';
 import type { HistoryEvent, Violation } from '../../src/core/system.ts';
 
 export interface WorldOptions {
@@ -232,10 +232,10 @@ export interface StepInfo {
   readonly node: number;
   readonly fault: boolean;
   readonly wroteHistory: boolean;
-  /** Hash key of the packet the step consumed, or null. */
-  readonly consumed: string | null;
-  /** Hash keys of the packets it sent. */
-  readonly sent: readonly string[];
+  /** The packet the step consumed, or null (packets compare by their content hash). */
+  readonly consumed: Packet | null;
+  /** The packets it sent. */
+  readonly sent: readonly Packet[];
 }
 
 export interface WAction {
@@ -245,18 +245,24 @@ export interface WAction {
   readonly name: string;
   readonly keep: number;
   readonly choices: readonly number[];
-  readonly key: string;
+  /** The action's key (`SystemModel.actionKey`), built on first use. */
+  key: string | null;
   info: StepInfo | null;
 }
 
+const bodyHasher = new Lanes();
+const packetHasher = new Lanes();
+
 export function bodyLanes(body: unknown): [number, number] {
-  const bh = new Hash64(0x62);
-  hashValue(bh, body);
-  return bh.finish();
+  const bh = bodyHasher.reset(0x62);
+  hashInto(bh, body);
+  bh.done();
+  return [bh.r0, bh.r1];
 }
 
 export function packetLanes(kind: number, from: number, to: number, reqId: string, b0: number, b1: number): [number, number] {
-  return new Hash64(0x70).u32(kind).u32(from).u32(to).str(reqId).u32(b0).u32(b1).finish();
+  const h = packetHasher.reset(0x70).u32(kind).u32(from).u32(to).str(reqId).u32(b0).u32(b1).done();
+  return [h.r0, h.r1];
 }
 
 export function hex(h0: number, h1: number): string {
@@ -316,28 +322,29 @@ export function earlierNotLonger(ts: readonly ArmedTimer[], j: number): boolean 
 }
 
 /** A machine state's canonical hash; the immutable `cfg` it carries is left out. */
-export function hashState(h: Hash64, state: unknown, rename: ReadonlyMap<string, string> | null): void {
+export function hashState(h: Lanes, state: unknown, rename: ReadonlyMap<string, string> | null): void {
   if (typeof state === 'object' && state !== null && !Array.isArray(state) && !(state instanceof Map) && !(state instanceof Set) && 'cfg' in state) {
     const keys = Object.keys(state).filter((k) => k !== 'cfg');
-    const sorted = rename === null ? keys.sort() : keys.map((k) => [rename.get(k) ?? k, k] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map((x) => x[1]);
+    const sorted = rename === null ? sortedKeys(keys) : keys.map((k) => [rename.get(k) ?? k, k] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map((x) => x[1]);
     h.u32(21).u32(sorted.length);
     for (const k of sorted) {
       h.str(rename?.get(k) ?? k);
-      hashValue(h, (state as Record<string, unknown>)[k], 1, rename);
+      hashInto(h, (state as Record<string, unknown>)[k], 1, rename);
     }
     return;
   }
-  hashValue(h, state, 0, rename);
+  hashInto(h, state, 0, rename);
 }
 
 export function stateHash(v: unknown): string {
-  const h = new Hash64();
-  hashValue(h, v);
-  return h.hex();
+  const h = new Lanes(0);
+  hashInto(h, v);
+  h.done();
+  return hex(h.r0, h.r1);
 }
 
 export function hashSlot(
-  h: Hash64,
+  h: Lanes,
   up: boolean,
   halted: boolean,
   state: unknown,
@@ -351,11 +358,11 @@ export function hashSlot(
   h.u32(up ? 1 : 0).u32(halted ? 1 : 0);
   if (up) hashState(h, state, rename);
   else hashState(h, lastUp, rename);
-  hashValue(h, synced, 0, rename);
+  hashInto(h, synced, 0, rename);
   h.u32(pending.length);
   for (const p of pending) {
     h.str(rename?.get(p.key) ?? p.key);
-    hashValue(h, p.value, 0, rename);
+    hashInto(h, p.value, 0, rename);
   }
   h.u32(timers.length);
   for (const t of timers) {

@@ -8,6 +8,7 @@
 import { InputError } from '../../src/core/assert.ts';
 import type { NodeId } from '../../src/core/contract.ts';
 import { Hash64, hashValue } from '../../src/core/hash.ts';
+import { Lanes } from './fasthash.ts';
 import type { NodeSpec } from '../../src/core/system.ts';
 import type { Fp } from './model.ts';
 import { type Hist, hashSlot, type Packet, type Slot, type World } from './world-state.ts';
@@ -27,6 +28,11 @@ export class WorldSymmetry {
   private readonly groupIdx: readonly (readonly number[])[];
   /** Every node id in some symmetry group. */
   private readonly symIds: ReadonlySet<string>;
+  /** Scratch space, reused by every call (the explorer is single-threaded). */
+  private readonly hasher = new Lanes();
+  private readonly scratch: number[];
+  private readonly slotLanes: Int32Array;
+  private pk = new Int32Array(64);
 
   constructor(
     private readonly specs: readonly NodeSpec[],
@@ -38,6 +44,8 @@ export class WorldSymmetry {
     this.perms.forEach((p, i) => this.permIndex.set(p.order.join(','), i));
     this.groupIdx = groups.map((g) => g.map((id) => this.index.get(id)!).sort((a, b) => a - b));
     this.symIds = new Set(groups.flat());
+    this.scratch = Array.from({ length: specs.length }, (_, i) => i);
+    this.slotLanes = new Int32Array(specs.length * 2);
   }
 
   private buildPermutations(groups: readonly (readonly string[])[]) {
@@ -85,12 +93,25 @@ export class WorldSymmetry {
    * of a permutation of the state (sound), just not always the same one per orbit.
    */
   private candidates(w: World): number[] {
-    let partial: number[][] = [Array.from({ length: this.specs.length }, (_, i) => i)];
+    const slots = w.slots;
     const cmp = (x: number, y: number) => {
-      const a = w.slots[x]!;
-      const b = w.slots[y]!;
+      const a = slots[x]!;
+      const b = slots[y]!;
       return (a.h0 >>> 0) - (b.h0 >>> 0) || (a.h1 >>> 0) - (b.h1 >>> 0);
     };
+    // Fast path: no two members of a group tie, so each group has one order and there is one
+    // candidate (the same one the general construction below yields).
+    const m = this.scratch;
+    for (let i = 0; i < m.length; i++) m[i] = i;
+    let ties = false;
+    for (const g of this.groupIdx) {
+      const sorted = g.slice().sort((x, y) => cmp(x, y) || x - y);
+      for (let k = 1; k < sorted.length && !ties; k++) if (cmp(sorted[k - 1]!, sorted[k]!) === 0) ties = true;
+      if (ties) break;
+      for (let k = 0; k < g.length; k++) m[sorted[k]!] = g[k]!;
+    }
+    if (!ties) return [this.permIndex.get(m.join(','))!];
+    let partial: number[][] = [Array.from({ length: this.specs.length }, (_, i) => i)];
     for (const g of this.groupIdx) {
       const sorted = g.slice().sort((x, y) => cmp(x, y) || x - y);
       let orders: number[][] = [[]];
@@ -106,14 +127,14 @@ export class WorldSymmetry {
       const out: number[][] = [];
       for (const base of partial) {
         for (const ord of orders) {
-          const m = base.slice();
-          for (let k = 0; k < g.length; k++) m[ord[k]!] = g[k]!;
-          out.push(m);
+          const mm = base.slice();
+          for (let k = 0; k < g.length; k++) mm[ord[k]!] = g[k]!;
+          out.push(mm);
         }
       }
       partial = out;
     }
-    return partial.map((m) => this.permIndex.get(m.join(','))!);
+    return partial.map((mm) => this.permIndex.get(mm.join(','))!);
   }
 
   /** The least fingerprint over the candidate permutations of the interchangeable nodes. */
@@ -121,7 +142,7 @@ export class WorldSymmetry {
     let best0 = 0;
     let best1 = 0;
     let first = true;
-    const slotLanes = new Int32Array(this.specs.length * 2);
+    const slotLanes = this.slotLanes;
     for (const pi of this.candidates(w)) {
       if (pi === 0) {
         if (first || (w.h0 >>> 0) < (best0 >>> 0) || (w.h0 === best0 && (w.h1 >>> 0) < (best1 >>> 0))) {
@@ -144,26 +165,42 @@ export class WorldSymmetry {
         }
         const lanes = (s.sym ??= new Int32Array(this.perms.length * 2).fill(0));
         if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
-          const h = new Hash64(0x73);
+          const h = this.hasher.reset(0x73);
           hashSlot(h, s.up, s.halted, s.state, s.synced, s.pending, s.timers, s.lastUp, this.timed, perm.rename);
-          const [a, b] = h.finish();
+          const { r0: a, r1: b } = h.done();
           lanes[pi * 2] = a;
           lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
         }
         slotLanes[j * 2] = lanes[pi * 2]!;
         slotLanes[j * 2 + 1] = lanes[pi * 2 + 1]!;
       }
-      const h = new Hash64(0x77);
+      const h = this.hasher.reset(0x77);
       for (let j = 0; j < w.slots.length; j++) h.u32(slotLanes[j * 2]!).u32(slotLanes[j * 2 + 1]!);
       h.u32(w.net.length);
-      const pk = w.net.map((p) => this.packetUnder(p, pi)).sort((x, y) => (x[0]! >>> 0) - (y[0]! >>> 0) || (x[1]! >>> 0) - (y[1]! >>> 0));
-      for (const [a, b] of pk) h.u32(a!).u32(b!);
+      // The packets' lanes under the permutation, in ascending (unsigned) order.
+      const n = w.net.length;
+      if (this.pk.length < 2 * n) this.pk = new Int32Array(4 * n);
+      const pk = this.pk;
+      for (let i = 0; i < n; i++) {
+        const l = this.packetUnder(w.net[i]!, pi);
+        const x0 = l[pi * 2]!;
+        const x1 = l[pi * 2 + 1]!;
+        let j = i - 1;
+        while (j >= 0 && ((pk[2 * j]! >>> 0) - (x0 >>> 0) || (pk[2 * j + 1]! >>> 0) - (x1 >>> 0)) > 0) {
+          pk[2 * j + 2] = pk[2 * j]!;
+          pk[2 * j + 3] = pk[2 * j + 1]!;
+          j--;
+        }
+        pk[2 * j + 2] = x0;
+        pk[2 * j + 3] = x1;
+      }
+      for (let i = 0; i < 2 * n; i += 2) h.u32(pk[i]!).u32(pk[i + 1]!);
       for (const b of w.budget) h.u32(b);
       const hl = this.histUnder(w.hist, pi);
       h.u32(hl[0]).u32(hl[1]);
       if (this.timed) h.num(w.nowUs);
       h.u32(w.violation === null ? 0 : 1);
-      const [a, b] = h.finish();
+      const { r0: a, r1: b } = h.done();
       if (first || (a >>> 0) < (best0 >>> 0) || (a === best0 && (b >>> 0) < (best1 >>> 0))) {
         best0 = a;
         best1 = b;
@@ -174,6 +211,7 @@ export class WorldSymmetry {
     out[1] = best1;
   }
 
+  /** The lanes of every permutation for `p` (those of `pi` at `2 * pi`), filling them for `pi` if not yet. */
   private packetUnder(p: Packet, pi: number): Int32Array {
     const lanes = (p.sym ??= new Int32Array(this.perms.length * 2).fill(0));
     if (lanes[pi * 2] === 0 && lanes[pi * 2 + 1] === 0) {
@@ -190,7 +228,7 @@ export class WorldSymmetry {
       lanes[pi * 2] = a;
       lanes[pi * 2 + 1] = b | (a === 0 && b === 0 ? 1 : 0);
     }
-    return lanes.subarray(pi * 2, pi * 2 + 2);
+    return lanes;
   }
 
   private histUnder(x: Hist | null, pi: number): [number, number] {

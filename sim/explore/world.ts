@@ -32,9 +32,10 @@
  */
 import { AssertionFailure, assert, assertNever, InputError } from '../../src/core/assert.ts';
 import type { Effect, Input, Machine, NodeId } from '../../src/core/contract.ts';
-import { Hash64, hashValue, strHash32 } from '../../src/core/hash.ts';
+import { strHash32 } from '../../src/core/hash.ts';
 import type { HistoryEvent, NodeSpec, SystemDef, SystemInstance, Violation, WorldView } from '../../src/core/system.ts';
 import { cloneState } from './clone.ts';
+import { hashInto, Lanes } from './fasthash.ts';
 import type { Fp, Model, Property, TraceAdapter } from './model.ts';
 import { ChoiceCtx, ChoiceError } from './world-choice.ts';
 import { WorldJudge } from './world-props.ts';
@@ -95,10 +96,36 @@ type Draft = {
   nowUs: number;
   violation: Violation | null;
   events: HistoryEvent[];
-  sent: string[];
+  sent: Packet[];
   netChanged: boolean;
+  /** Whether `budget` is this draft's own copy yet (it is shared with the parent until spent). */
+  budgetChanged: boolean;
   disabled: boolean;
 };
+
+/**
+ * A machine step remembered by the slot it started from and its input: a step is a function of
+ * the node's slot (state, disk, timers), the input, the forced choices, the maybe budget left and
+ * (timed) the clock, so every other world with the same slot object and input takes it without
+ * copying, stepping or hashing the node again.
+ */
+interface StepMemo {
+  readonly choices: readonly number[];
+  readonly maybesLeft: number;
+  readonly nowUs: number;
+  readonly state: unknown;
+  readonly effects: readonly Effect[];
+  readonly answers: readonly number[];
+  readonly arities: readonly number[];
+  readonly maybesUsed: number;
+  /** The node's slot after the step (null until built, and for a step that halts). */
+  slot: Slot | null;
+  /** Per effect: the packet it made last time, reused when it goes to the same node again. */
+  readonly pkts: (Packet | undefined)[];
+}
+
+/** Remembered steps at most; then the memo starts over. */
+const MEMO_MAX = 1_000_000;
 
 export class SystemModel implements Model<World, WAction> {
   readonly name: string;
@@ -115,6 +142,10 @@ export class SystemModel implements Model<World, WAction> {
   private readonly judge: WorldJudge;
   private readonly branch: ReadonlyMap<string, readonly number[]>;
   readonly timed: boolean;
+  /** The hasher of slots, history entries and worlds, reset for each (never reentered). */
+  private readonly hasher = new Lanes();
+  private memo = new WeakMap<Slot, Map<Packet | string, StepMemo[]>>();
+  private memoSize = 0;
   private readonly fifoNode: readonly boolean[];
   independent?: (a: WAction, b: WAction) => boolean;
 
@@ -159,7 +190,7 @@ export class SystemModel implements Model<World, WAction> {
     const n = this.specs.length;
     const slots: Slot[] = this.specs.map((spec) => this.mkSlot(true, false, spec.machine.init(spec.config, spec.id), new Map(), [], [], undefined));
     const budget = [this.opts.crashes, this.opts.restarts, this.opts.drops, this.opts.duplicates, this.opts.maybes, this.opts.earlyTimers];
-    let worlds: World[] = [this.finishWorld({ slots, net: [], budget, hist: null, nowUs: 0, violation: null, events: [], sent: [], netChanged: false, disabled: false }, null)];
+    let worlds: World[] = [this.finishWorld({ slots, net: [], budget, hist: null, nowUs: 0, violation: null, events: [], sent: [], netChanged: false, budgetChanged: true, disabled: false }, null)];
     // Boot every node in index order, as the simulator does at time 0; a start step that branches
     // gives several initial worlds.
     for (let i = 0; i < n; i++) {
@@ -269,7 +300,7 @@ export class SystemModel implements Model<World, WAction> {
   }
 
   actionKey(a: WAction): string {
-    return a.key;
+    return this.keyOf(a);
   }
 
   describeAction(a: WAction, w: World): string {
@@ -335,36 +366,54 @@ export class SystemModel implements Model<World, WAction> {
   }
 
   private mkAction(k: number, node: number, pkt: Packet | null, name: string, keep: number, choices: readonly number[]): WAction {
-    const id = this.specs[node]!.id;
+    if (k < A_DELIVER || k > A_DUP) throw new AssertionFailure(`unknown explorer action kind ${k}`);
+    return { k, node, pkt, name, keep, choices, key: null, info: null };
+  }
+
+  /** An action's key, built on first use (most actions are never asked for theirs). */
+  private keyOf(a: WAction): string {
+    if (a.key !== null) return a.key;
+    const id = this.specs[a.node]!.id;
     let key: string;
-    switch (k) {
+    switch (a.k) {
       case A_DELIVER:
-        key = `deliver ${pktKey(pkt!)}`;
+        key = `deliver ${pktKey(a.pkt!)}`;
         break;
       case A_DUP:
-        key = `duplicate ${pktKey(pkt!)}`;
+        key = `duplicate ${pktKey(a.pkt!)}`;
         break;
       case A_DROP:
-        key = `drop ${pktKey(pkt!)}`;
+        key = `drop ${pktKey(a.pkt!)}`;
         break;
       case A_TIMER:
-        key = `timer ${id} ${name}`;
+        key = `timer ${id} ${a.name}`;
         break;
       case A_CRASH:
-        key = `crash ${id} keep ${keep}`;
+        key = `crash ${id} keep ${a.keep}`;
         break;
       case A_RESTART:
         key = `restart ${id}`;
         break;
       default:
-        throw new AssertionFailure(`unknown explorer action kind ${k}`);
+        throw new AssertionFailure(`unknown explorer action kind ${a.k}`);
     }
-    if (choices.length > 0) key += `#${choices.join('.')}`;
-    return { k, node, pkt, name, keep, choices, key, info: null };
+    if (a.choices.length > 0) key += `#${a.choices.join('.')}`;
+    a.key = key;
+    return key;
   }
 
   private draft(w: World): Draft {
-    return { slots: w.slots.slice(), net: w.net as Packet[], budget: w.budget.slice(), hist: w.hist, nowUs: w.nowUs, violation: null, events: [], sent: [], netChanged: false, disabled: false };
+    return { slots: w.slots.slice(), net: w.net as Packet[], budget: w.budget as number[], hist: w.hist, nowUs: w.nowUs, violation: null, events: [], sent: [], netChanged: false, budgetChanged: false, disabled: false };
+  }
+
+  /** Spends `n` of budget item `i` (copying the budget on the draft's first spend). */
+  private spend(d: Draft, i: number, n = 1): void {
+    if (n === 0) return;
+    if (!d.budgetChanged) {
+      d.budget = d.budget.slice();
+      d.budgetChanged = true;
+    }
+    d.budget[i]! -= n;
   }
 
   private netOf(d: Draft): Packet[] {
@@ -382,18 +431,26 @@ export class SystemModel implements Model<World, WAction> {
     net.splice(i, 1);
   }
 
-  private addPacket(d: Draft, kind: number, from: number, to: number, reqId: string, body: unknown): void {
+  /** Puts a message in flight; the packet effect `i` of `memo` made before is reused when it fits. */
+  private addPacket(d: Draft, kind: number, from: number, to: number, reqId: string, body: unknown, memo: StepMemo, i: number): void {
     const t = d.slots[to]!;
     if (!t.up || t.halted) return; // links to a down node are broken: the message is lost
-    const [b0, b1] = bodyLanes(body);
-    const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
     const net = this.netOf(d);
-    let ord: number | undefined;
-    if (this.fifoNode[from] || this.fifoNode[to]) {
-      ord = 0;
-      for (const q of net) if (q.from === from && q.to === to && q.ord! >= ord) ord = q.ord! + 1;
+    const fifo = this.fifoNode[from] || this.fifoNode[to];
+    let p: Packet;
+    const known = memo.pkts[i];
+    if (!fifo && known !== undefined && known.to === to) p = known;
+    else {
+      const [b0, b1] = bodyLanes(body);
+      const [h0, h1] = packetLanes(kind, from, to, reqId, b0, b1);
+      let ord: number | undefined;
+      if (fifo) {
+        ord = 0;
+        for (const q of net) if (q.from === from && q.to === to && q.ord! >= ord) ord = q.ord! + 1;
+      }
+      p = ord === undefined ? { kind, from, to, reqId, body, b0, b1, h0, h1 } : { kind, from, to, reqId, body, b0, b1, h0, h1, ord };
+      if (!fifo) memo.pkts[i] = p;
     }
-    const p: Packet = ord === undefined ? { kind, from, to, reqId, body, b0, b1, h0, h1 } : { kind, from, to, reqId, body, b0, b1, h0, h1, ord };
     let lo = 0;
     let hi = net.length;
     while (lo < hi) {
@@ -403,18 +460,18 @@ export class SystemModel implements Model<World, WAction> {
     }
     if (this.opts.inFlight === 'set' && lo < net.length && cmpPkt(net[lo]!, p) === 0) return;
     net.splice(lo, 0, p);
-    d.sent.push(pktKey(p));
+    d.sent.push(p);
     if (net.length > this.opts.inFlightMax) d.disabled = true;
   }
 
   private appendHistory(d: Draft, ev: HistoryEvent): void {
     const prev = d.hist;
-    const eh = new Hash64(0x65);
-    hashValue(eh, ev);
-    const [e0, e1] = eh.finish();
-    const h = new Hash64(0x68);
+    const eh = this.hasher.reset(0x65);
+    hashInto(eh, ev);
+    const { r0: e0, r1: e1 } = eh.done();
+    const h = this.hasher.reset(0x68);
     if (prev) h.u32(prev.h0).u32(prev.h1);
-    const [h0, h1] = h.u32(e0).u32(e1).finish();
+    const { r0: h0, r1: h1 } = h.u32(e0).u32(e1).done();
     d.hist = { ev, prev, len: (prev?.len ?? 0) + 1, e0, e1, h0, h1 };
     d.events.push(ev);
   }
@@ -431,8 +488,8 @@ export class SystemModel implements Model<World, WAction> {
    */
   private stepNode(w: World, n: number, input: Input, a: WAction, forks: WAction[] | null, consume: Packet | null, primeFrom: World = w, priorEvents: readonly HistoryEvent[] = [], early = false): World | null {
     const d = this.draft(w);
-    if (a.k === A_DUP) d.budget[3]!--;
-    if (early) d.budget[5]!--;
+    if (a.k === A_DUP) this.spend(d, 3);
+    if (early) this.spend(d, 5);
     const spec = this.specs[n]!;
     const slot = w.slots[n]!;
     assert(slot.up && !slot.halted, 'only a running node steps');
@@ -448,28 +505,65 @@ export class SystemModel implements Model<World, WAction> {
       this.appendHistory(d, { kind: 'ret', t: this.histT(d), reqId: input.reqId, client: spec.id, node: input.from, body: input.body });
     }
     const salt = input.type === 'message' || input.type === 'client' || input.type === 'response' ? (a.pkt?.h0 ?? 0) : strHash32(input.type === 'timer' ? input.timer : input.type);
-    const ctx = new ChoiceCtx(spec.id, this.timed ? d.nowUs : 0, a.choices, slot.h0 ^ salt, slot.h1, w.budget[4]!, this);
-    let result: { state: unknown; effects: readonly Effect[] };
-    try {
-      result = this.opts.checks ? this.checkedStep(spec.machine, slot.state, input, ctx) : spec.machine.step(cloneState(slot.state), input, ctx);
-    } catch (e) {
-      if (e instanceof ChoiceError) throw e;
-      const msg = e instanceof Error ? e.message : String(e);
-      d.violation = { invariant: 'machine-assertion', message: `${spec.id} (${spec.role}) threw on ${input.type}: ${msg}`, node: spec.id };
-      d.slots[n] = this.mkSlot(slot.up, true, slot.state, slot.synced, slot.pending, [], undefined);
-      return this.finishWorld(d, { kind: 'step', node: n, input, effects: [], events: d.events, detail: { threw: msg } });
+    const key = this.opts.checks ? null : input.type === 'timer' ? input.timer : input.type === 'message' || input.type === 'client' || input.type === 'response' ? (consume ?? a.pkt) : null;
+    const nowUs = this.timed ? d.nowUs : 0;
+    let memo = key === null ? null : this.recall(slot, key, a.choices, w.budget[4]!, nowUs);
+    if (memo === null) {
+      const ctx = new ChoiceCtx(spec.id, nowUs, a.choices, slot.h0 ^ salt, slot.h1, w.budget[4]!, this);
+      let result: { state: unknown; effects: readonly Effect[] };
+      try {
+        result = this.opts.checks ? this.checkedStep(spec.machine, slot.state, input, ctx) : spec.machine.step(cloneState(slot.state), input, ctx);
+      } catch (e) {
+        if (e instanceof ChoiceError) throw e;
+        const msg = e instanceof Error ? e.message : String(e);
+        d.violation = { invariant: 'machine-assertion', message: `${spec.id} (${spec.role}) threw on ${input.type}: ${msg}`, node: spec.id };
+        d.slots[n] = this.mkSlot(slot.up, true, slot.state, slot.synced, slot.pending, [], undefined);
+        return this.finishWorld(d, { kind: 'step', node: n, input, effects: [], events: d.events, detail: { threw: msg } });
+      }
+      memo = { choices: a.choices, maybesLeft: w.budget[4]!, nowUs, state: result.state, effects: result.effects, answers: ctx.answers, arities: ctx.arities, maybesUsed: ctx.maybesUsed, slot: null, pkts: [] };
+      if (key !== null) this.remember(slot, key, memo);
     }
-    if (forks !== null) this.fork(a, ctx, forks);
-    d.budget[4]! -= ctx.maybesUsed;
-    const out = this.applyEffects(d, n, result.effects, timers);
-    d.slots[n] = this.mkSlot(true, out.halted, result.state, out.synced, out.pending, out.timers, undefined);
+    if (forks !== null) this.fork(a, memo.answers, memo.arities, forks);
+    this.spend(d, 4, memo.maybesUsed);
+    if (memo.slot !== null) {
+      this.applyEffects(d, n, memo, timers, true);
+      d.slots[n] = memo.slot;
+    } else {
+      const out = this.applyEffects(d, n, memo, timers, false);
+      d.slots[n] = this.mkSlot(true, out.halted, memo.state, out.synced, out.pending, out.timers, undefined);
+      if (!out.halted && key !== null) memo.slot = d.slots[n]!;
+    }
     if (d.disabled) return null;
-    a.info = { node: n, fault: a.k === A_DUP || early, wroteHistory: d.events.length > 0, consumed: consume ? pktKey(consume) : null, sent: d.sent };
+    a.info = { node: n, fault: a.k === A_DUP || early, wroteHistory: d.events.length > 0, consumed: consume, sent: d.sent };
     // A step that changes neither the node's state nor the history shows the invariants the very
     // observation they accepted before; there is nothing new to judge.
     const changed = d.slots[n]!.h0 !== slot.h0 || d.slots[n]!.h1 !== slot.h1 || d.events.length > 0 || priorEvents.length > 0 || primeFrom !== w;
     if (d.violation === null && changed) d.violation = this.judge.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
-    return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: result.effects, events: d.events, detail: {} });
+    return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: memo.effects, events: d.events, detail: {} });
+  }
+
+  private recall(slot: Slot, key: Packet | string, choices: readonly number[], maybesLeft: number, nowUs: number): StepMemo | null {
+    const list = this.memo.get(slot)?.get(key);
+    if (list === undefined) return null;
+    for (const m of list) {
+      if (m.maybesLeft !== maybesLeft || m.nowUs !== nowUs || m.choices.length !== choices.length) continue;
+      let same = true;
+      for (let i = 0; i < choices.length && same; i++) same = m.choices[i] === choices[i];
+      if (same) return m;
+    }
+    return null;
+  }
+
+  private remember(slot: Slot, key: Packet | string, m: StepMemo): void {
+    if (++this.memoSize > MEMO_MAX) {
+      this.memo = new WeakMap();
+      this.memoSize = 1;
+    }
+    let byKey = this.memo.get(slot);
+    if (byKey === undefined) this.memo.set(slot, (byKey = new Map()));
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [m]);
+    else list.push(m);
   }
 
   /** Checks mode: two steps on separate copies with the same choices must agree. */
@@ -484,28 +578,35 @@ export class SystemModel implements Model<World, WAction> {
     return r1;
   }
 
-  private fork(a: WAction, ctx: ChoiceCtx, forks: WAction[]): void {
-    for (let j = a.choices.length; j < ctx.arities.length; j++) {
-      for (let v = 1; v < ctx.arities[j]!; v++) {
-        const choices = [...ctx.answers.slice(0, j), v];
+  private fork(a: WAction, answers: readonly number[], arities: readonly number[], forks: WAction[]): void {
+    for (let j = a.choices.length; j < arities.length; j++) {
+      for (let v = 1; v < arities[j]!; v++) {
+        const choices = [...answers.slice(0, j), v];
         forks.push(this.mkAction(a.k, a.node, a.pkt, a.name, a.keep, choices));
       }
     }
   }
 
-  private applyEffects(d: Draft, n: number, effects: readonly Effect[], timers0: readonly ArmedTimer[]) {
+  /**
+   * Applies a step's effects to the draft: messages, history and, unless `slotKnown` (the memo
+   * already holds the node's new slot), the node's timers and disk.
+   */
+  private applyEffects(d: Draft, n: number, memo: StepMemo, timers0: readonly ArmedTimer[], slotKnown: boolean) {
     const spec = this.specs[n]!;
     const slot = d.slots[n]!;
+    const effects = memo.effects;
     let timers = timers0;
     let synced = slot.synced;
     let pending = slot.pending;
     let halted = false;
-    for (const e of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      if (slotKnown && (e.type === 'setTimer' || e.type === 'cancelTimer' || e.type === 'persist')) continue;
       switch (e.type) {
         case 'send': {
           const to = this.index.get(e.to);
           if (to === undefined) throw new AssertionFailure(`${spec.id} sent to unknown node ${e.to}`);
-          this.addPacket(d, PKT_MSG, n, to, '', e.msg);
+          this.addPacket(d, PKT_MSG, n, to, '', e.msg, memo, i);
           break;
         }
         case 'setTimer':
@@ -526,7 +627,7 @@ export class SystemModel implements Model<World, WAction> {
           break;
         case 'reply': {
           const origin = this.originIndex(d.hist, e.reqId);
-          if (origin >= 0) this.addPacket(d, PKT_REP, n, origin, e.reqId, e.body);
+          if (origin >= 0) this.addPacket(d, PKT_REP, n, origin, e.reqId, e.body, memo, i);
           break;
         }
         case 'request': {
@@ -534,7 +635,7 @@ export class SystemModel implements Model<World, WAction> {
           const to = this.index.get(e.to);
           if (to === undefined) throw new AssertionFailure(`${spec.id} sent a request to unknown node ${e.to}`);
           this.appendHistory(d, { kind: 'call', t: this.histT(d), reqId: e.reqId, client: spec.id, node: e.to, body: e.body });
-          this.addPacket(d, PKT_REQ, n, to, e.reqId, e.body);
+          this.addPacket(d, PKT_REQ, n, to, e.reqId, e.body, memo, i);
           break;
         }
         case 'record':
@@ -568,7 +669,7 @@ export class SystemModel implements Model<World, WAction> {
     const s = w.slots[a.node]!;
     if (!s.up || s.halted || w.budget[0]! <= 0 || a.keep > s.pending.length) return null;
     const d = this.draft(w);
-    d.budget[0]!--;
+    this.spend(d, 0);
     const synced = new Map(s.synced);
     for (let i = 0; i < a.keep; i++) applyWrite(synced, s.pending[i]!.key, s.pending[i]!.value);
     d.slots[a.node] = this.mkSlot(false, false, undefined, synced, [], [], s.state);
@@ -589,7 +690,7 @@ export class SystemModel implements Model<World, WAction> {
     if (s.up || s.halted || w.budget[1]! <= 0) return null;
     const spec = this.specs[a.node]!;
     const d = this.draft(w);
-    d.budget[1]!--;
+    this.spend(d, 1);
     const id = spec.id;
     this.appendHistory(d, { kind: 'fault', t: this.histT(d), fault: { kind: 'restart', nodes: [id] } });
     const recovered = spec.machine.recover(spec.config, id, new Map(s.synced));
@@ -605,9 +706,9 @@ export class SystemModel implements Model<World, WAction> {
   private drop(w: World, a: WAction): World | null {
     if (w.budget[2]! <= 0 || findPacket(w.net, a.pkt!) < 0) return null;
     const d = this.draft(w);
-    d.budget[2]!--;
+    this.spend(d, 2);
     this.removePacket(d, a.pkt!);
-    a.info = { node: a.node, fault: true, wroteHistory: false, consumed: pktKey(a.pkt!), sent: [] };
+    a.info = { node: a.node, fault: true, wroteHistory: false, consumed: a.pkt, sent: [] };
     return this.finishWorld(d, { kind: 'drop', node: a.node, input: null, effects: [], events: [], detail: { from: this.specs[a.pkt!.from]!.id, to: this.specs[a.pkt!.to]!.id } });
   }
 
@@ -615,14 +716,14 @@ export class SystemModel implements Model<World, WAction> {
   // Hashing
 
   private mkSlot(up: boolean, halted: boolean, state: unknown, synced: ReadonlyMap<string, unknown>, pending: readonly PendingWrite[], timers: readonly ArmedTimer[], lastUp: unknown): Slot {
-    const h = new Hash64(0x73);
+    const h = this.hasher.reset(0x73);
     hashSlot(h, up, halted, state, synced, pending, timers, lastUp, this.timed, null);
-    const [h0, h1] = h.finish();
+    const { r0: h0, r1: h1 } = h.done();
     return { up, halted, state, synced, pending, timers, lastUp, h0, h1 };
   }
 
   private finishWorld(d: Draft, via: Via | null): World {
-    const h = new Hash64(0x77);
+    const h = this.hasher.reset(0x77);
     for (const s of d.slots) h.u32(s.h0).u32(s.h1);
     h.u32(d.net.length);
     for (const p of d.net) {
@@ -633,7 +734,7 @@ export class SystemModel implements Model<World, WAction> {
     h.u32(d.hist?.h0 ?? 0).u32(d.hist?.h1 ?? 0);
     if (this.timed) h.num(d.nowUs);
     h.u32(d.violation === null ? 0 : 1);
-    const [h0, h1] = h.finish();
+    const { r0: h0, r1: h1 } = h.done();
     return { slots: d.slots, net: d.net, budget: d.budget, hist: d.hist, nowUs: d.nowUs, violation: d.violation, h0, h1, via };
   }
 
@@ -650,8 +751,8 @@ export class SystemModel implements Model<World, WAction> {
     if (x.wroteHistory && y.wroteHistory) return false;
     if (this.opts.inFlight === 'set') {
       // Under set semantics a send of a message that the other step consumes does not commute.
-      if (x.consumed !== null && y.sent.includes(x.consumed)) return false;
-      if (y.consumed !== null && x.sent.includes(y.consumed)) return false;
+      if (x.consumed !== null && sentOne(y.sent, x.consumed)) return false;
+      if (y.consumed !== null && sentOne(x.sent, y.consumed)) return false;
     }
     return true;
   }
@@ -677,4 +778,10 @@ export class SystemModel implements Model<World, WAction> {
     const done = this.instance.done;
     return this.opts.stopAtDone && done !== undefined && done(this.view(w));
   }
+}
+
+/** Is a packet of `p`'s content (its hash) among `sent`? */
+function sentOne(sent: readonly Packet[], p: Packet): boolean {
+  for (const q of sent) if (cmpPkt(q, p) === 0) return true;
+  return false;
 }

@@ -123,6 +123,11 @@ export type FaultGuard = (fault: FaultRecord, view: WorldView) => string | null;
 export interface SystemInstance {
   readonly nodes: readonly NodeSpec[];
   readonly invariants: readonly Invariant[];
+  /**
+   * A new, unprimed set of the same invariants. The explorer judges each step with a fresh set
+   * primed from the state before it; without this it rebuilds the whole instance to get one.
+   */
+  freshInvariants?(): readonly Invariant[];
   readonly checkers: readonly Checker[];
   /**
    * Is the run finished (all requests issued and answered, background work settled)? Checked

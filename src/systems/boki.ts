@@ -31,6 +31,7 @@ export const bokiSystem: SystemDef<BokiParams> = defineSystem<BokiParams>({
     return {
       nodes,
       invariants: cluster.invariants(),
+      freshInvariants: cluster.invariants,
       // The scripted workload issues no end-of-run probes.
       checkers: cluster.checkers({ probes: p.probes && p.workload !== 'script', books: p.books }),
       done: (view) => driverDone(view.state('driver') as DriverState | undefined),

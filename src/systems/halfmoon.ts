@@ -235,6 +235,8 @@ export function buildHalfmoon(p: HalfmoonParams, variant: string | null): System
 /** What the log backend contributes besides its nodes. */
 interface LogParts {
   readonly invariants: Invariant[];
+  /** A new, unprimed set of `invariants` (see `SystemInstance.freshInvariants`). */
+  readonly freshInvariants: () => Invariant[];
   readonly checkers: Checker[];
   readonly audit: (run: FinishedRun) => AuditSlot[] | null;
   readonly faultGuard?: SystemInstance['faultGuard'];
@@ -261,6 +263,7 @@ function referenceLog(
   engines.forEach((id, i) => nodes.push({ id, role: 'engine', machine: fnNode, config: { host: { logNode: 'log' }, guest: guestFor(i) } }));
   return {
     invariants: [],
+    freshInvariants: () => [],
     checkers: [],
     audit: (run) => {
       const st = run.view.state('log') as RefLogState | undefined;
@@ -302,12 +305,15 @@ function bokiLog(
     if (!h) views.set(view, (h = hostView(view, composed)));
     return h;
   };
-  return {
-    invariants: cluster.invariants().map((inv) => ({
+  const hosted = (): Invariant[] =>
+    cluster.invariants().map((inv) => ({
       name: inv.name,
       ...(inv.afterStep ? { afterStep: (view: WorldView, node: string) => inv.afterStep!(host(view), node) } : {}),
       ...(inv.onHistory ? { onHistory: (ev: HistoryEvent, view: WorldView) => inv.onHistory!(ev, host(view)) } : {}),
-    })),
+    }));
+  return {
+    invariants: hosted(),
+    freshInvariants: hosted,
     checkers: cluster.checkers({ probes: false, books: 1 }).map((c) => ({ name: c.name, check: (run: FinishedRun) => c.check({ ...run, view: host(run.view) }) })),
     audit: (run) => bokiAudit(runAudit(host(run.view))),
     faultGuard: (f, view) => cluster.faultGuard(f, host(view)),
@@ -400,6 +406,7 @@ function finishHalfmoon(
   return {
     nodes,
     invariants: log.invariants,
+    freshInvariants: log.freshInvariants,
     checkers: [
       exactlyOnceChecker({ mode, variant, audit, finalMode }),
       // Ablations (spec §7.4) are judged by exactly-once alone: counting properties are not used.

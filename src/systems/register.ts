@@ -119,6 +119,7 @@ export const registerSystem: SystemDef<RegisterParams> = defineSystem<RegisterPa
     return {
       nodes,
       invariants: [monotonicTimestamps()],
+      freshInvariants: () => [monotonicTimestamps()],
       checkers: [
         {
           name: 'linearizability',

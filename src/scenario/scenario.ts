@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../core/assert.ts';
+import { parseStrict } from './strict.ts';
 
 const nonNegInt = z.number().int().min(0);
 const prob = z.number().min(0).max(1);
@@ -138,12 +139,7 @@ export type RandomFaults = z.infer<typeof RandomFaultsSchema>;
 
 /** Validates a random fault schedule given as plain data (a system's own, from its parameters). */
 export function parseRandomFaults(raw: unknown, where: string): RandomFaults {
-  const r = RandomFaultsSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new InputError(`${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return r.data;
+  return parseStrict(RandomFaultsSchema, raw, where);
 }
 
 const LimitsSchema = z
@@ -210,13 +206,7 @@ export function listScenarioFiles(): string[] {
 
 /** Parses and validates one scenario document; `where` names it in errors. */
 export function parseScenario(raw: unknown, where: string): Scenario {
-  const r = ScenarioSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(top level)';
-    throw new InputError(`${where}: ${path}: ${issue.message}`);
-  }
-  return r.data;
+  return parseStrict(ScenarioSchema, raw, where);
 }
 
 export function readScenarioFile(file: string): Scenario {

@@ -40,6 +40,7 @@ import type { NodeId } from '../../core/contract.ts';
 import type { SystemInstance } from '../../core/system.ts';
 import { buildInstance } from '../../scenario/instance.ts';
 import { loadScenario, parseScenario, type Scenario } from '../../scenario/scenario.ts';
+import { parseStrict } from '../../scenario/strict.ts';
 import type { Addr } from './conn.ts';
 import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
 
@@ -159,11 +160,6 @@ export interface ClusterPlan {
   readonly processes: readonly NodeId[];
 }
 
-function where(source: string, path: readonly PropertyKey[]): string {
-  const p = path.length ? path.map((x) => (typeof x === 'number' ? `[${x}]` : String(x))).join('.').replace(/\.\[/g, '[') : '(top level)';
-  return `${source}: ${p}`;
-}
-
 export function parseAddr(s: string): Addr {
   const m = HOSTPORT.exec(s);
   if (!m) throw new InputError(`'${s}' is not host:port`);
@@ -172,12 +168,7 @@ export function parseAddr(s: string): Addr {
 
 /** Validates a raw config object. `baseDir` anchors a relative `stateDir`. */
 export function planCluster(raw: unknown, source: string, baseDir: string): ClusterPlan {
-  const r = ClusterConfigSchema.safeParse(raw ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new InputError(`${where(source, issue.path)}: ${issue.message}`);
-  }
-  const config = resolveConfig(r.data, source, baseDir);
+  const config = resolveConfig(parseStrict(ClusterConfigSchema, raw ?? {}, source), source, baseDir);
   const scenario = parseScenario({ name: 'cluster', description: `cluster from ${source}`, system: config.system, variant: config.variant, params: config.params }, source);
   let instance: SystemInstance;
   try {

@@ -216,14 +216,39 @@ export function readScenarioFile(file: string): Scenario {
   } catch (e) {
     throw new InputError(`${file}: cannot read scenario file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  return parseScenarioText(text, file);
+}
+
+/** Nesting deeper than this in a file is refused before validation (recursion stays bounded). */
+export const FILE_DEPTH_MAX = 64;
+
+/** Throws an InputError when `v` nests deeper than `max` (arrays and objects). */
+export function checkDepth(v: unknown, where: string, max = FILE_DEPTH_MAX): void {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d >= max) throw new InputError(`${where}: nested deeper than ${max} levels`);
+    for (const c of Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+}
+
+/** A YAML (or JSON) document's value; bad syntax or nesting past the limit is one InputError line. */
+export function parseYamlText(text: string, where: string, what = 'YAML'): unknown {
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
-    throw new InputError(`${file}: malformed YAML: ${msg}`);
+    throw new InputError(`${where}: malformed ${what}: ${msg}`);
   }
-  return parseScenario(raw, file);
+  checkDepth(raw, where);
+  return raw;
+}
+
+/** Parses and validates a scenario file's text; `where` names it in errors. */
+export function parseScenarioText(text: string, where: string): Scenario {
+  return parseScenario(parseYamlText(text, where), where);
 }
 
 /** A scenario by name (from scenarios/) or by path (anything containing a slash or ending .yaml). */

@@ -33,13 +33,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../../core/assert.ts';
 import type { NodeId } from '../../core/contract.ts';
 import type { SystemInstance } from '../../core/system.ts';
 import { buildInstance } from '../../scenario/instance.ts';
-import { loadScenario, parseScenario, type Scenario } from '../../scenario/scenario.ts';
+import { loadScenario, parseScenario, parseYamlText, type Scenario } from '../../scenario/scenario.ts';
 import { parseStrict } from '../../scenario/strict.ts';
 import type { Addr } from './conn.ts';
 import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
@@ -244,11 +243,16 @@ export function loadClusterConfig(file: string | null, cwd = process.cwd()): Clu
   if (file === null) return planCluster({ system: 'register' }, '(defaults)', cwd);
   const path = resolve(cwd, file);
   if (!existsSync(path)) throw new InputError(`--config: ${file}: no such file`);
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'), { maxAliasCount: 100 });
+    text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: malformed YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return planCluster(raw, file, dirname(path));
+  return parseClusterText(text, file, dirname(path));
+}
+
+/** A cluster config from its text (YAML or JSON); `baseDir` anchors relative paths. */
+export function parseClusterText(text: string, source: string, baseDir: string): ClusterPlan {
+  return planCluster(parseYamlText(text, source, 'YAML/JSON'), source, baseDir);
 }

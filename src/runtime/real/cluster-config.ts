@@ -17,6 +17,7 @@
  * basePort: 7400
  * nodes:
  *   r2: { address: 10.0.0.12:7400, listen: 0.0.0.0:7400 }
+ * secretFile: cluster.secret  # required once a node listens off loopback (HMAC on every hello)
  * zookeeper: { mode: local, clientPort: 2181 }   # or { mode: external, connect: "zk1:2181,zk2:2181" }
  * store: { backend: postgres, connect: "postgresql://hm@127.0.0.1:5432/halfmoon" }   # default: machine
  * driversOnUp: false          # `cluster run` drives the workload (default: up starts the drivers)
@@ -40,6 +41,7 @@ import type { SystemInstance } from '../../core/system.ts';
 import { buildInstance } from '../../scenario/instance.ts';
 import { loadScenario, parseScenario, parseYamlText, type Scenario } from '../../scenario/scenario.ts';
 import { parseStrict } from '../../scenario/strict.ts';
+import { type ClusterAuth, isLoopback, loadSecret, SECRET_ENV } from './auth.ts';
 import type { Addr } from './conn.ts';
 import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
 
@@ -126,6 +128,14 @@ export const ClusterConfigSchema = z
     store: StoreSchema.default({ backend: 'machine' }),
     /** Whether `cluster up` starts the workload drivers (false: `cluster run` drives the workload). */
     driversOnUp: z.boolean().default(true),
+    /**
+     * A file holding the cluster secret (at least 16 bytes; relative to this file). Every hello is
+     * signed with it (HMAC over a nonce, src/runtime/real/auth.ts); without it the secret comes
+     * from HALFMOON_CLUSTER_SECRET. A node listening off loopback requires it.
+     */
+    secretFile: z.string().min(1).optional(),
+    /** Require the secret on every connection even on loopback. */
+    requireSecret: z.boolean().default(false),
     /** The scenario whose system, variant and parameters the cluster runs (config params override). */
     scenario: z.string().min(1).optional(),
   })
@@ -157,6 +167,8 @@ export interface ClusterPlan {
   readonly coordination: NodeId | null;
   /** The nodes `cluster up` starts as processes, in start order (drivers last). */
   readonly processes: readonly NodeId[];
+  /** The cluster secret and whether loopback nodes require it too. */
+  readonly auth: ClusterAuth;
 }
 
 export function parseAddr(s: string): Addr {
@@ -208,7 +220,18 @@ export function planCluster(raw: unknown, source: string, baseDir: string): Clus
   const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(baseDir, config.stateDir);
   const processes = [...instance.nodes.filter((n) => !n.driver && n.id !== coordination), ...(config.driversOnUp ? instance.nodes.filter((n) => n.driver) : [])].map((n) => n.id);
   if (config.store.backend === 'postgres' && !instance.nodes.some((n) => n.role === 'store')) throw new InputError(`${source}: store.backend: system '${config.system}' has no store node`);
-  return { config: { ...config, zookeeper }, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens, coordination, processes };
+  const secretFile = config.secretFile === undefined ? null : isAbsolute(config.secretFile) ? config.secretFile : resolve(baseDir, config.secretFile);
+  let secret: Buffer | null;
+  try {
+    secret = loadSecret(secretFile);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`);
+    throw e;
+  }
+  if (config.requireSecret && secret === null) throw new InputError(`${source}: requireSecret: no secret (set secretFile or ${SECRET_ENV})`);
+  for (const [id, l] of listens) if (!isLoopback(l.host) && secret === null) throw new InputError(`${source}: nodes.${id}: listens on ${l.host}, not loopback: a cluster secret is required (secretFile, or ${SECRET_ENV})`);
+  const auth: ClusterAuth = { secret, require: config.requireSecret };
+  return { config: { ...config, zookeeper, ...(secretFile !== null ? { secretFile } : {}) }, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens, coordination, processes, auth };
 }
 
 const LOCAL_ZK_DEFAULT = { mode: 'local', clientPort: 2181, host: '127.0.0.1', tickTimeMs: 500, sessionTimeoutMs: 10_000 } as const;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { NodeId } from '../../core/contract.ts';
 import type { FaultRecord, FinishedRun, HistoryEvent, SystemInstance, Violation, WorldView } from '../../core/system.ts';
 import { wallUs } from './clock.ts';
+import type { ClusterAuth } from './auth.ts';
 import type { ConnLimits } from './conn.ts';
 import { MemoryHistory } from './history.ts';
 import { MachineHost } from './host.ts';
@@ -29,6 +30,9 @@ export interface LocalClusterOptions {
    * run, and every other node reaches ZooKeeper through its own bridge (zk/bridge.ts).
    */
   readonly zookeeper?: { readonly connect: string } | null;
+  /** The cluster secret for every node's handshakes (auth.ts). */
+  readonly auth?: ClusterAuth | null;
+  readonly handshakeTimeoutMs?: number;
 }
 
 /** The node that speaks the coordination protocol (src/boki/coord-api.ts), if the system has one. */
@@ -91,6 +95,8 @@ export class LocalCluster implements WorldView {
       history: this.memory,
       ...(this.o.limits ? { limits: this.o.limits } : {}),
       ...(this.o.log ? { log: this.o.log } : {}),
+      ...(this.o.auth ? { auth: this.o.auth } : {}),
+      ...(this.o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.o.handshakeTimeoutMs } : {}),
       invariants: this.o.instance.invariants,
       view: this,
       onStep: (h) => {

@@ -15,6 +15,7 @@ import type { ClusterAuth } from './auth.ts';
 import type { ConnLimits } from './conn.ts';
 import { MemoryHistory } from './history.ts';
 import { MachineHost } from './host.ts';
+import type { StoreOptions } from './store.ts';
 
 export interface LocalClusterOptions {
   readonly instance: SystemInstance;
@@ -33,6 +34,8 @@ export interface LocalClusterOptions {
   /** The cluster secret for every node's handshakes (auth.ts). */
   readonly auth?: ClusterAuth | null;
   readonly handshakeTimeoutMs?: number;
+  /** Store options of each node (a fault-injecting file layer, say). */
+  readonly storeOptions?: (id: NodeId) => StoreOptions | undefined;
 }
 
 /** The node that speaks the coordination protocol (src/boki/coord-api.ts), if the system has one. */
@@ -97,6 +100,7 @@ export class LocalCluster implements WorldView {
       ...(this.o.log ? { log: this.o.log } : {}),
       ...(this.o.auth ? { auth: this.o.auth } : {}),
       ...(this.o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.o.handshakeTimeoutMs } : {}),
+      ...(this.o.storeOptions?.(id) ? { storeOptions: this.o.storeOptions(id)! } : {}),
       invariants: this.o.instance.invariants,
       view: this,
       onStep: (h) => {

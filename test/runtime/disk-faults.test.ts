@@ -72,7 +72,7 @@ describe('the store over a failing file layer', () => {
     const file = join(dir, WAL_FILE);
     const buf = readFileSync(file);
     const last = encodeRecord('c', 3).length;
-    buf[buf.length - 2] ^= 0x40; // a bit flipped inside the last record's payload
+    buf[buf.length - 2]! ^= 0x40; // a bit flipped inside the last record's payload
     writeFileSync(file, buf);
     const r = await WalStore.open(dir);
     expect(r.recovery).toEqual({ records: 2, tornBytes: last });

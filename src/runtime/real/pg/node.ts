@@ -7,6 +7,7 @@
  * checkers judge a run whichever backend served it. It answers `status` and `state` (its rows,
  * in the machine's state shape) like a machine host.
  */
+import { isInputError } from '../../../core/assert.ts';
 import { type ClusterAuth, helloVerifier, type HelloVerifier } from '../auth.ts';
 import * as net from 'node:net';
 import type { NodeId } from '../../../core/contract.ts';
@@ -33,6 +34,8 @@ export interface PgStoreNodeOptions {
   /** The cluster secret (auth.ts), as for every node. */
   readonly auth?: ClusterAuth | null;
   readonly handshakeTimeoutMs?: number;
+  /** How long start waits for PostgreSQL to accept connections (default 60 s). */
+  readonly openTimeoutMs?: number;
 }
 
 /** Requests awaiting PostgreSQL at most; beyond it inbound sockets pause (TCP slows the senders). */
@@ -61,7 +64,7 @@ export class PgStoreNode {
 
   async start(): Promise<void> {
     this.verifier = helloVerifier(this.o.auth, this.o.listen.host, this.o.spec.id);
-    this.store = await PgStore.open({ ...this.o.postgres, config: this.o.spec.config as StoreConfig });
+    this.store = await this.openStore();
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -74,6 +77,26 @@ export class PgStoreNode {
     this.addr = { host: this.o.listen.host, port: (server.address() as net.AddressInfo).port };
     this.phase = 'running';
     this.o.log?.(`${this.o.spec.id} (store on PostgreSQL, table ${this.o.postgres.table}) pid ${process.pid} listening on ${this.addr.host}:${this.addr.port}; ${ioBanner()}`);
+  }
+
+  /**
+   * Opens the PostgreSQL backend, waiting out a server that is down or still recovering (a
+   * restarted store node must not die because PostgreSQL restarts too): connection errors are
+   * retried with backoff up to `openTimeoutMs`; configuration errors fail at once.
+   */
+  private async openStore(): Promise<PgStore> {
+    const deadline = performance.now() + (this.o.openTimeoutMs ?? 60_000);
+    let backoff = 100;
+    for (;;) {
+      try {
+        return await PgStore.open({ ...this.o.postgres, config: this.o.spec.config as StoreConfig });
+      } catch (e) {
+        if (isInputError(e) || performance.now() + backoff > deadline) throw e;
+        this.o.log?.(`${this.o.spec.id}: PostgreSQL not available yet (${(e as Error).message.split('\n')[0]}); retrying in ${backoff} ms`);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
   }
 
   async stop(): Promise<void> {

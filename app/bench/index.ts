@@ -2,11 +2,14 @@
  * Benchmarks behind `halfmoon bench` / `npm run bench`. Each prints figures as plain numbers so a
  * run can be compared with the last one. Wall-clock reads are confined to `measure`.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Machine } from '../../src/core/contract.ts';
 import { EventQueue } from '../../sim/queue.ts';
 import { createRng } from '../../sim/rng.ts';
 import { bokiAppendBench, realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
 import { runOnce } from '../../sim/run.ts';
+import { sweep } from '../../sim/sweep.ts';
 import { buildInstance, resolveScenario } from '../../src/scenario/instance.ts';
 import { parseScenario } from '../../src/scenario/scenario.ts';
 import { Simulator } from '../../sim/simulator.ts';
@@ -355,4 +358,61 @@ const exploreCloneBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench];
+
+/**
+ * Flat memory: a long sweep in this thread (register-smoke, five operations per client) with the
+ * resident set size sampled after the first tenth of the seeds and at the end. A leak per seed
+ * (a trace, a history or a cache kept across runs) shows as growth between the two samples.
+ */
+const sweepRssBench: Bench = {
+  name: 'sweep-rss',
+  description: 'resident memory of a 10,000-seed sweep in one thread (1,000 when quick): RSS after a tenth and after all seeds',
+  async run(quick) {
+    const total = quick ? 1000 : 10_000;
+    const mark = total / 10;
+    // A full collection before each sample, so the figures show what is retained, not garbage
+    // the collector has not reached yet.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const round = (b: number) => Math.round((b / (1024 * 1024)) * 10) / 10;
+    const mb = () => {
+      gc();
+      return round(process.memoryUsage.rss());
+    };
+    const heap = () => round(process.memoryUsage().heapUsed);
+    const rssBefore = mb();
+    let rssAtMark = 0;
+    let heapAtMark = 0;
+    const t0 = wallNowMs();
+    const r = await sweep({
+      scenario: 'register-smoke',
+      sets: [['opsPerClient', 5]],
+      variant: null,
+      seeds: Array.from({ length: total }, (_, i) => i + 1),
+      workers: 1,
+      onProgress: (done) => {
+        if (done === mark) {
+          rssAtMark = mb();
+          heapAtMark = heap();
+        }
+      },
+    });
+    const rssEnd = mb();
+    const heapEnd = heap();
+    return {
+      name: this.name,
+      figures: {
+        seeds: r.seeds,
+        rssMbBefore: rssBefore,
+        [`rssMbAfter${mark}Seeds`]: rssAtMark,
+        [`rssMbAfter${total}Seeds`]: rssEnd,
+        [`heapMbAfter${mark}Seeds`]: heapAtMark,
+        [`heapMbAfter${total}Seeds`]: heapEnd,
+        growthMbPer1000Seeds: Math.round(((rssEnd - rssAtMark) / ((total - mark) / 1000)) * 100) / 100,
+        seedsPerSec: Math.round((total / (wallNowMs() - t0)) * 1000),
+      },
+    };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];

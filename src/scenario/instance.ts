@@ -5,6 +5,7 @@
  * real runtime are peers that share it rather than one importing the other.
  */
 import { InputError } from '../core/assert.ts';
+import { unknownKeyMessage } from '../core/suggest.ts';
 import type { SystemDef, SystemInstance } from '../core/system.ts';
 import { SYSTEMS } from '../systems/index.ts';
 import { applyOverrides, loadScenario, type Scenario } from './scenario.ts';
@@ -40,7 +41,7 @@ export function resolveParams(s: Scenario): Record<string, unknown> {
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(s.params)) {
     if (!(k in defaults)) {
-      throw new InputError(`scenario ${s.name}: params.${k}: unknown parameter for system '${sys.name}' (known: ${Object.keys(defaults).join(', ')})`);
+      throw new InputError(`scenario ${s.name}: params.${k}: ${unknownKeyMessage(k, Object.keys(defaults), 'parameter')} for system '${sys.name}'`);
     }
     const want = typeof defaults[k];
     const d = defaults[k];

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../core/assert.ts';
+import { parseStrict } from './strict.ts';
 
 const nonNegInt = z.number().int().min(0);
 const prob = z.number().min(0).max(1);
@@ -138,12 +139,7 @@ export type RandomFaults = z.infer<typeof RandomFaultsSchema>;
 
 /** Validates a random fault schedule given as plain data (a system's own, from its parameters). */
 export function parseRandomFaults(raw: unknown, where: string): RandomFaults {
-  const r = RandomFaultsSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new InputError(`${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return r.data;
+  return parseStrict(RandomFaultsSchema, raw, where);
 }
 
 const LimitsSchema = z
@@ -212,13 +208,7 @@ export function listScenarioFiles(): string[] {
 
 /** Parses and validates one scenario document; `where` names it in errors. */
 export function parseScenario(raw: unknown, where: string): Scenario {
-  const r = ScenarioSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(top level)';
-    throw new InputError(`${where}: ${path}: ${issue.message}`);
-  }
-  return r.data;
+  return parseStrict(ScenarioSchema, raw, where);
 }
 
 export function readScenarioFile(file: string): Scenario {
@@ -228,14 +218,39 @@ export function readScenarioFile(file: string): Scenario {
   } catch (e) {
     throw new InputError(`${file}: cannot read scenario file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  return parseScenarioText(text, file);
+}
+
+/** Nesting deeper than this in a file is refused before validation (recursion stays bounded). */
+export const FILE_DEPTH_MAX = 64;
+
+/** Throws an InputError when `v` nests deeper than `max` (arrays and objects). */
+export function checkDepth(v: unknown, where: string, max = FILE_DEPTH_MAX): void {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (d >= max) throw new InputError(`${where}: nested deeper than ${max} levels`);
+    for (const c of Object.values(x)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+}
+
+/** A YAML (or JSON) document's value; bad syntax or nesting past the limit is one InputError line. */
+export function parseYamlText(text: string, where: string, what = 'YAML'): unknown {
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
-    throw new InputError(`${file}: malformed YAML: ${msg}`);
+    throw new InputError(`${where}: malformed ${what}: ${msg}`);
   }
-  return parseScenario(raw, file);
+  checkDepth(raw, where);
+  return raw;
+}
+
+/** Parses and validates a scenario file's text; `where` names it in errors. */
+export function parseScenarioText(text: string, where: string): Scenario {
+  return parseScenario(parseYamlText(text, where), where);
 }
 
 /** A scenario by name (from scenarios/) or by path (anything containing a slash or ending .yaml). */

@@ -9,6 +9,7 @@
  */
 import { defineSystem } from './registry.ts';
 import { InputError } from '../core/assert.ts';
+import { unknownKeyMessage } from '../core/suggest.ts';
 import type { AuditSlot } from '../boki/api.ts';
 import { type Composed, compose } from '../core/compose.ts';
 import type { Checker, FinishedRun, HistoryEvent, Invariant, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
@@ -512,7 +513,7 @@ export const halfmoonSystem: SystemDef<HalfmoonParams> = defineSystem<HalfmoonPa
     if (p.switchEveryUs > 0 && p.protocol !== 'hm-read' && p.protocol !== 'hm-write') throw new InputError(`params.switchEveryUs: fixed-timer switching starts from hm-read or hm-write, not '${p.protocol}'`);
     if (p.logParams !== null && (typeof p.logParams !== 'object' || Array.isArray(p.logParams))) throw new InputError('params.logParams: an object of Boki parameters, or null');
     if (p.logParams !== null) {
-      for (const k of Object.keys(p.logParams)) if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.logParams.${k}: not a Boki parameter`);
+      for (const k of Object.keys(p.logParams)) if (!(k in BOKI_DEFAULTS)) throw new InputError(`params.logParams.${k}: ${unknownKeyMessage(k, Object.keys(BOKI_DEFAULTS), 'Boki parameter')}`);
     }
     if (!/^\d{1,19}$/.test(p.seqBase) || BigInt(p.seqBase) > 0x7fff_0000_0000_0000n) throw new InputError(`params.seqBase: a decimal integer below 2^63, got '${p.seqBase}'`);
     if (p.rps === 0 && p.concurrency === 0 && p.requests > 0) throw new InputError('params: set concurrency (closed loop) or rps (open loop)');

@@ -55,7 +55,9 @@ describe('cluster config', () => {
   });
 
   it('gives loopback ports from basePort in node order, and honours address and listen', () => {
-    const p = planCluster({ system: 'register', basePort: 9100, nodes: { r2: { address: '10.1.2.3:9000', listen: '0.0.0.0:9000' } } }, 'c.yaml', root);
+    // Off loopback a node needs the cluster secret (test/runtime/secret.test.ts).
+    writeFileSync(join(root, 'cluster-secret'), 'sixteen bytes or more of secret\n');
+    const p = planCluster({ system: 'register', basePort: 9100, secretFile: 'cluster-secret', nodes: { r2: { address: '10.1.2.3:9000', listen: '0.0.0.0:9000' } } }, 'c.yaml', root);
     expect(p.addresses.get('r0')).toEqual({ host: '127.0.0.1', port: 9100 });
     expect(p.addresses.get('c2')).toEqual({ host: '127.0.0.1', port: 9105 });
     expect(p.addresses.get('r2')).toEqual({ host: '10.1.2.3', port: 9000 });

@@ -12,6 +12,7 @@ import { scenariosCommand } from './scenarios.ts';
 import { shrinkCommand } from './shrink.ts';
 import { sweepCommand } from './sweep.ts';
 import type { Command } from './types.ts';
+import { unseedCommand } from './unseed.ts';
 import { variantsCommand } from './variants.ts';
 import { viewCommand } from './view.ts';
 // Registers the replayer of explorer traces ('source: explore') with `halfmoon replay`.
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   runCommand,
   sweepCommand,
+  unseedCommand,
   replayCommand,
   shrinkCommand,
   checkCommand,

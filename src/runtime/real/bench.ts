@@ -175,7 +175,7 @@ export async function bokiAppendBench(o: { appends: number; concurrency: number;
     'bench',
     dir,
   );
-  const client = new RealClient({ cluster: plan.cluster, id: 'bench', addressOf: (id) => plan.addresses.get(id) ?? null, nodes: plan.instance.nodes });
+  const client = new RealClient({ cluster: plan.cluster, id: 'bench', addressOf: (id) => plan.addresses.get(id) ?? null, nodes: plan.instance.nodes, auth: plan.auth });
   try {
     await clusterUp(plan);
     const data = 'x'.repeat(48);

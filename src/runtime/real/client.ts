@@ -6,6 +6,7 @@
  * so the same checkers judge real runs.
  */
 import type { NodeId } from '../../core/contract.ts';
+import type { ClusterAuth } from './auth.ts';
 import type { NodeSpec } from '../../core/system.ts';
 import { wallUs } from './clock.ts';
 import { type Addr, type ConnLimits, DEFAULT_LIMITS, OutLink, STATE_MAX_BYTES_DEFAULT } from './conn.ts';
@@ -28,6 +29,8 @@ export interface ClientOptions {
   readonly outstandingMax?: number;
   /** Accept `stateRep` frames up to `limits.stateMaxBytes` (for `state`). */
   readonly acceptStates?: boolean;
+  /** The cluster secret, for the hellos (auth.ts). */
+  readonly auth?: ClusterAuth | null;
 }
 
 interface Waiting {
@@ -72,6 +75,7 @@ export class RealClient {
     if (!l) {
       l = new OutLink({
         hello: { t: 'hello', v: WIRE_VERSION, cluster: this.o.cluster, kind: 'client', from: this.o.id, to },
+        auth: this.o.auth ?? null,
         address: () => this.o.addressOf(to),
         limits: this.o.acceptStates ? { ...this.limits, maxFrameBytes: this.limits.stateMaxBytes ?? STATE_MAX_BYTES_DEFAULT } : this.limits,
         onFrame: (p) => this.onFrame(to, p),

@@ -17,6 +17,7 @@
  * basePort: 7400
  * nodes:
  *   r2: { address: 10.0.0.12:7400, listen: 0.0.0.0:7400 }
+ * secretFile: cluster.secret  # required once a node listens off loopback (HMAC on every hello)
  * zookeeper: { mode: local, clientPort: 2181 }   # or { mode: external, connect: "zk1:2181,zk2:2181" }
  * store: { backend: postgres, connect: "postgresql://hm@127.0.0.1:5432/halfmoon" }   # default: machine
  * driversOnUp: false          # `cluster run` drives the workload (default: up starts the drivers)
@@ -33,13 +34,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../../core/assert.ts';
 import type { NodeId } from '../../core/contract.ts';
 import type { SystemInstance } from '../../core/system.ts';
 import { buildInstance } from '../../scenario/instance.ts';
-import { loadScenario, parseScenario, type Scenario } from '../../scenario/scenario.ts';
+import { loadScenario, parseScenario, parseYamlText, type Scenario } from '../../scenario/scenario.ts';
+import { parseStrict } from '../../scenario/strict.ts';
+import { type ClusterAuth, isLoopback, loadSecret, SECRET_ENV } from './auth.ts';
 import type { Addr } from './conn.ts';
 import { FRAME_MAX_BYTES_LIMIT } from './frame.ts';
 
@@ -126,6 +128,14 @@ export const ClusterConfigSchema = z
     store: StoreSchema.default({ backend: 'machine' }),
     /** Whether `cluster up` starts the workload drivers (false: `cluster run` drives the workload). */
     driversOnUp: z.boolean().default(true),
+    /**
+     * A file holding the cluster secret (at least 16 bytes; relative to this file). Every hello is
+     * signed with it (HMAC over a nonce, src/runtime/real/auth.ts); without it the secret comes
+     * from HALFMOON_CLUSTER_SECRET. A node listening off loopback requires it.
+     */
+    secretFile: z.string().min(1).optional(),
+    /** Require the secret on every connection even on loopback. */
+    requireSecret: z.boolean().default(false),
     /** The scenario whose system, variant and parameters the cluster runs (config params override). */
     scenario: z.string().min(1).optional(),
     /** Plugin modules (relative to this file) registering the system; the CLI loads them, and every node process. */
@@ -159,11 +169,8 @@ export interface ClusterPlan {
   readonly coordination: NodeId | null;
   /** The nodes `cluster up` starts as processes, in start order (drivers last). */
   readonly processes: readonly NodeId[];
-}
-
-function where(source: string, path: readonly PropertyKey[]): string {
-  const p = path.length ? path.map((x) => (typeof x === 'number' ? `[${x}]` : String(x))).join('.').replace(/\.\[/g, '[') : '(top level)';
-  return `${source}: ${p}`;
+  /** The cluster secret and whether loopback nodes require it too. */
+  readonly auth: ClusterAuth;
 }
 
 export function parseAddr(s: string): Addr {
@@ -174,12 +181,7 @@ export function parseAddr(s: string): Addr {
 
 /** Validates a raw config object. `baseDir` anchors a relative `stateDir`. */
 export function planCluster(raw: unknown, source: string, baseDir: string): ClusterPlan {
-  const r = ClusterConfigSchema.safeParse(raw ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new InputError(`${where(source, issue.path)}: ${issue.message}`);
-  }
-  const config = resolveConfig(r.data, source, baseDir);
+  const config = resolveConfig(parseStrict(ClusterConfigSchema, raw ?? {}, source), source, baseDir);
   const scenario = parseScenario({ name: 'cluster', description: `cluster from ${source}`, system: config.system, variant: config.variant, params: config.params }, source);
   let instance: SystemInstance;
   try {
@@ -220,7 +222,18 @@ export function planCluster(raw: unknown, source: string, baseDir: string): Clus
   const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(baseDir, config.stateDir);
   const processes = [...instance.nodes.filter((n) => !n.driver && n.id !== coordination), ...(config.driversOnUp ? instance.nodes.filter((n) => n.driver) : [])].map((n) => n.id);
   if (config.store.backend === 'postgres' && !instance.nodes.some((n) => n.role === 'store')) throw new InputError(`${source}: store.backend: system '${config.system}' has no store node`);
-  return { config: { ...config, zookeeper }, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens, coordination, processes };
+  const secretFile = config.secretFile === undefined ? null : isAbsolute(config.secretFile) ? config.secretFile : resolve(baseDir, config.secretFile);
+  let secret: Buffer | null;
+  try {
+    secret = loadSecret(secretFile);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`);
+    throw e;
+  }
+  if (config.requireSecret && secret === null) throw new InputError(`${source}: requireSecret: no secret (set secretFile or ${SECRET_ENV})`);
+  for (const [id, l] of listens) if (!isLoopback(l.host) && secret === null) throw new InputError(`${source}: nodes.${id}: listens on ${l.host}, not loopback: a cluster secret is required (secretFile, or ${SECRET_ENV})`);
+  const auth: ClusterAuth = { secret, require: config.requireSecret };
+  return { config: { ...config, zookeeper, ...(secretFile !== null ? { secretFile } : {}) }, source, cluster: config.name ?? config.system, stateDir, scenario, instance, addresses, listens, coordination, processes, auth };
 }
 
 const LOCAL_ZK_DEFAULT = { mode: 'local', clientPort: 2181, host: '127.0.0.1', tickTimeMs: 500, sessionTimeoutMs: 10_000 } as const;
@@ -255,11 +268,16 @@ export function loadClusterConfig(file: string | null, cwd = process.cwd()): Clu
   if (file === null) return planCluster({ system: 'register' }, '(defaults)', cwd);
   const path = resolve(cwd, file);
   if (!existsSync(path)) throw new InputError(`--config: ${file}: no such file`);
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'), { maxAliasCount: 100 });
+    text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InputError(`${file}: malformed YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return planCluster(raw, file, dirname(path));
+  return parseClusterText(text, file, dirname(path));
+}
+
+/** A cluster config from its text (YAML or JSON); `baseDir` anchors relative paths. */
+export function parseClusterText(text: string, source: string, baseDir: string): ClusterPlan {
+  return planCluster(parseYamlText(text, source, 'YAML/JSON'), source, baseDir);
 }

@@ -85,7 +85,7 @@ function selected(plan: ClusterPlan, only: readonly NodeId[] | null): NodeId[] {
 }
 
 function client(plan: ClusterPlan, id = `halfmoon-cli-${process.pid}`): RealClient {
-  return new RealClient({ cluster: plan.cluster, id, addressOf: (n) => plan.addresses.get(n) ?? null, limits: plan.config.limits });
+  return new RealClient({ cluster: plan.cluster, id, addressOf: (n) => plan.addresses.get(n) ?? null, limits: plan.config.limits, auth: plan.auth });
 }
 
 /** Writes the resolved config the node processes read (absolute paths, so cwd does not matter). */

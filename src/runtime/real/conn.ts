@@ -13,6 +13,7 @@
  */
 import * as net from 'node:net';
 import { FrameDecoder, FrameError } from './frame.ts';
+import { type ClusterAuth, signHello } from './auth.ts';
 import { encodeEnvelope, type Hello } from './wire.ts';
 
 export interface ConnLimits {
@@ -140,6 +141,8 @@ export class FramedSocket {
 
 export interface OutLinkOptions {
   readonly hello: Hello;
+  /** The cluster secret: every dial signs the hello afresh (auth.ts). */
+  readonly auth?: ClusterAuth | null;
   /** Where the peer listens; null when unknown (frames are dropped). */
   readonly address: () => Addr | null;
   readonly limits: ConnLimits;
@@ -231,7 +234,7 @@ export class OutLink {
       });
       this.conn = conn;
       this.state = 'open';
-      conn.write(encodeEnvelope(this.o.hello, this.o.limits.maxFrameBytes));
+      conn.write(encodeEnvelope(signHello(this.o.hello, this.o.auth), this.o.limits.maxFrameBytes));
       const early = this.early;
       this.early = [];
       this.earlyBytes = 0;

@@ -27,6 +27,7 @@ import { assertNever } from '../../core/assert.ts';
 import type { Effect, Input, NodeId } from '../../core/contract.ts';
 import { stringifyWire } from '../../core/json.ts';
 import type { HistoryEvent, Invariant, NodeSpec, WorldView } from '../../core/system.ts';
+import { type ClusterAuth, helloVerifier, type HelloVerifier } from './auth.ts';
 import { RealClient } from './client.ts';
 import { RealCtx, wallUs } from './clock.ts';
 import { type Addr, type ConnLimits, DEFAULT_LIMITS, FramedSocket, OutLink, STATE_MAX_BYTES_DEFAULT } from './conn.ts';
@@ -66,6 +67,11 @@ export interface HostOptions {
   readonly onStep?: (host: MachineHost) => void;
   readonly onHalt?: (host: MachineHost, reason: string) => void;
   readonly handshakeTimeoutMs?: number;
+  /**
+   * The cluster secret (auth.ts): hellos this node sends are signed with it, and hellos it
+   * receives must carry a valid MAC when it listens off loopback or `require` is set.
+   */
+  readonly auth?: ClusterAuth | null;
   readonly storeOptions?: StoreOptions;
   /** For drivers: is the workload done? Reported in the node's status. */
   readonly done?: () => boolean;
@@ -120,6 +126,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
   private startedMs = 0;
   private fatalReason: string | null = null;
   private bridge: CoordBridge | null = null;
+  private verifier: HelloVerifier | null = null;
   readonly violations: { invariant: string; message: string; t: number }[] = [];
   readonly counters: Record<string, number> = {
     msgsIn: 0,
@@ -129,6 +136,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
     repliesOut: 0,
     repliesUnroutable: 0,
     badFrames: 0,
+    refused: 0,
     syncs: 0,
     persists: 0,
     timersFired: 0,
@@ -163,6 +171,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
   async listen(): Promise<Addr | null> {
     const want = this.o.listen === undefined ? { host: '127.0.0.1', port: 0 } : this.o.listen;
     if (want === null) return null;
+    this.verifier = helloVerifier(this.o.auth, want.host, this.id);
     const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     server.maxConnections = INBOUND_MAX;
     await new Promise<void>((resolve, reject) => {
@@ -499,6 +508,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
     if (!l) {
       l = new OutLink({
         hello: { t: 'hello', v: WIRE_VERSION, cluster: this.o.cluster, kind: 'peer', from: this.id, to },
+        auth: this.o.auth ?? null,
         address: () => this.o.addressOf(to),
         limits: this.limits,
       });
@@ -516,6 +526,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
         nodes: this.o.nodes,
         history: this.o.history,
         limits: this.limits,
+        auth: this.o.auth ?? null,
         onReply: (from, reqId, body) => this.step({ type: 'response', reqId, from, body }),
       });
     }
@@ -532,7 +543,14 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
       frame: (p) => {
         const v = decodePayload(p);
         if (hello === null) {
-          hello = this.checkHello(parseHello(v));
+          const h = this.checkHello(parseHello(v));
+          const refused = this.verifier?.check(h) ?? null;
+          if (refused !== null) {
+            this.counters.refused!++;
+            this.log(`${this.id}: refused a connection from ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'} claiming to be ${h.kind} ${h.from}: ${refused}`);
+            throw new FrameError('malformed', `refused: ${refused}`);
+          }
+          hello = h;
           clearTimeout(hsTimer);
           return;
         }

@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import type { NodeId } from '../../core/contract.ts';
 import type { FaultRecord, FinishedRun, HistoryEvent, SystemInstance, Violation, WorldView } from '../../core/system.ts';
 import { wallUs } from './clock.ts';
+import type { ClusterAuth } from './auth.ts';
 import type { ConnLimits } from './conn.ts';
 import { MemoryHistory } from './history.ts';
 import { MachineHost } from './host.ts';
+import type { StoreOptions } from './store.ts';
 
 export interface LocalClusterOptions {
   readonly instance: SystemInstance;
@@ -29,6 +31,11 @@ export interface LocalClusterOptions {
    * run, and every other node reaches ZooKeeper through its own bridge (zk/bridge.ts).
    */
   readonly zookeeper?: { readonly connect: string } | null;
+  /** The cluster secret for every node's handshakes (auth.ts). */
+  readonly auth?: ClusterAuth | null;
+  readonly handshakeTimeoutMs?: number;
+  /** Store options of each node (a fault-injecting file layer, say). */
+  readonly storeOptions?: (id: NodeId) => StoreOptions | undefined;
 }
 
 /** The node that speaks the coordination protocol (src/boki/coord-api.ts), if the system has one. */
@@ -91,6 +98,9 @@ export class LocalCluster implements WorldView {
       history: this.memory,
       ...(this.o.limits ? { limits: this.o.limits } : {}),
       ...(this.o.log ? { log: this.o.log } : {}),
+      ...(this.o.auth ? { auth: this.o.auth } : {}),
+      ...(this.o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: this.o.handshakeTimeoutMs } : {}),
+      ...(this.o.storeOptions?.(id) ? { storeOptions: this.o.storeOptions(id)! } : {}),
       invariants: this.o.instance.invariants,
       view: this,
       onStep: (h) => {

@@ -46,6 +46,7 @@ async function main(planFile: string, id: NodeId): Promise<void> {
       limits: plan.config.limits,
       log,
       postgres: { connect: storeCfg.connect, table: storeCfg.table, poolSize: storeCfg.poolSize },
+      auth: plan.auth,
     });
     const stopPg = async (sig: string) => {
       log(`${id}: ${sig}, stopping`);
@@ -86,6 +87,7 @@ async function main(planFile: string, id: NodeId): Promise<void> {
     history,
     limits: plan.config.limits,
     log,
+    auth: plan.auth,
     invariants: plan.instance.invariants,
     view,
     coordination: plan.coordination !== null ? { node: plan.coordination, connect: zooKeeperConnect(plan)! } : null,

@@ -283,7 +283,7 @@ export async function clusterRun(o: ClusterRunOptions): Promise<ClusterRunResult
   const memory = new MemoryHistory();
   const hosts = new Map<NodeId, MachineHost>();
   const files: JsonlHistory[] = [];
-  const client = new RealClient({ cluster: plan.cluster, id: `halfmoon-run-${process.pid}`, addressOf: (id) => plan.addresses.get(id) ?? null, limits: plan.config.limits, acceptStates: true });
+  const client = new RealClient({ cluster: plan.cluster, id: `halfmoon-run-${process.pid}`, addressOf: (id) => plan.addresses.get(id) ?? null, limits: plan.config.limits, acceptStates: true, auth: plan.auth });
   const allHistories = () => readHistories([...plan.instance.nodes.map((x) => historyFile(plan, x.id)).filter((f) => existsSync(f)), ...faultFiles(plan), ...driverHistories(plan)]);
   const view = new RemoteView(inst, hosts, client, startUs, plan.coordination, allHistories);
   const faultCounts: Record<string, number> = {};

@@ -48,6 +48,64 @@ export interface StoreOptions {
    * missing sync visible to a kill -9 test.
    */
   readonly writeBehind?: boolean;
+  /** The file layer the log's appends and syncs go through (default: the real one). */
+  readonly io?: StoreIo;
+}
+
+/**
+ * Where the log's writes and syncs go. The default calls the file handle; a fault-injecting
+ * layer (`FaultyIo`) makes a sync fail or the disk fill up, so a test can show that a node stops
+ * instead of acknowledging what is not on disk.
+ */
+export interface StoreIo {
+  write(fh: FileHandle, data: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  datasync(fh: FileHandle): Promise<void>;
+}
+
+export const REAL_IO: StoreIo = {
+  write: (fh, data, offset, length, position) => fh.write(data, offset, length, position),
+  datasync: (fh) => fh.datasync(),
+};
+
+function ioError(code: string, what: string): NodeJS.ErrnoException {
+  const e = new Error(`${code}: ${what}`) as NodeJS.ErrnoException;
+  e.code = code;
+  return e;
+}
+
+/**
+ * A fault-injecting file layer over the real one: `failSyncs` makes every later fdatasync fail
+ * with EIO (as a failing disk does), `diskBytesLeft` makes writes fail with ENOSPC once that many
+ * more bytes were written (a full disk; the write that crosses the line is partial).
+ */
+export class FaultyIo implements StoreIo {
+  failSyncs = false;
+  diskBytesLeft = Infinity;
+  readonly counters = { writes: 0, syncs: 0, failedSyncs: 0, failedWrites: 0 };
+  /** Called before a sync fails (tests sample the node's state at that instant). */
+  onFault: ((kind: 'EIO' | 'ENOSPC') => void) | null = null;
+
+  async write(fh: FileHandle, data: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
+    this.counters.writes++;
+    if (this.diskBytesLeft <= 0) {
+      this.counters.failedWrites++;
+      this.onFault?.('ENOSPC');
+      throw ioError('ENOSPC', 'no space left on device (injected)');
+    }
+    const n = Math.min(length, this.diskBytesLeft);
+    this.diskBytesLeft -= n;
+    return fh.write(data, offset, n, position);
+  }
+
+  async datasync(fh: FileHandle): Promise<void> {
+    this.counters.syncs++;
+    if (this.failSyncs) {
+      this.counters.failedSyncs++;
+      this.onFault?.('EIO');
+      throw ioError('EIO', 'fdatasync failed (injected)');
+    }
+    return fh.datasync();
+  }
 }
 
 /** Directories opened in this process, so two hosts in one test cannot share a disk. */
@@ -160,6 +218,7 @@ export class WalStore {
   private readonly recordMaxBytes: number;
   private readonly compactMinBytes: number;
   private readonly writeBehind: boolean;
+  private readonly io: StoreIo;
 
   private constructor(
     readonly dir: string,
@@ -178,6 +237,7 @@ export class WalStore {
     this.recordMaxBytes = opts.recordMaxBytes ?? 16 * 1024 * 1024;
     this.compactMinBytes = opts.compactMinBytes ?? 8 * 1024 * 1024;
     this.writeBehind = opts.writeBehind ?? true;
+    this.io = opts.io ?? REAL_IO;
     for (const [k, v] of image) {
       const n = encodeRecord(k, v, this.recordMaxBytes).length;
       this.recBytes.set(k, n);
@@ -310,7 +370,7 @@ export class WalStore {
         const upTo = this.appended;
         this.pending = [];
         this.pendingBytes = 0;
-        await writeAll(this.fh, data, this.offset);
+        await writeAll(this.fh, data, this.offset, this.io);
         this.offset += data.length;
         this.stats.bytesWritten += data.length;
         this.written = upTo;
@@ -318,7 +378,7 @@ export class WalStore {
       if (this.syncWanted > this.synced) {
         // Everything appended so far has just been written: one fdatasync covers every waiter.
         const upTo = this.written;
-        await this.fh.datasync();
+        await this.io.datasync(this.fh);
         this.stats.syncs++;
         this.synced = upTo;
         this.wake();
@@ -399,10 +459,10 @@ export class WalStore {
   }
 }
 
-async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+async function writeAll(fh: FileHandle, data: Buffer, position: number, io: StoreIo = REAL_IO): Promise<void> {
   let off = 0;
   while (off < data.length) {
-    const { bytesWritten } = await fh.write(data, off, data.length - off, position + off);
+    const { bytesWritten } = await io.write(fh, data, off, data.length - off, position + off);
     if (bytesWritten <= 0) throw new Error('write returned no progress');
     off += bytesWritten;
   }

@@ -27,6 +27,10 @@ export type Hello = {
   readonly kind: 'peer' | 'client';
   readonly from: string;
   readonly to: NodeId;
+  /** With a cluster secret (auth.ts): a fresh nonce, the sender's time in ms and the HMAC. */
+  readonly nonce?: string;
+  readonly ts?: number;
+  readonly mac?: string;
 };
 export type PeerFrame = { readonly t: 'msg'; readonly msg: unknown };
 export type ClientFrame =
@@ -98,7 +102,12 @@ export function parseHello(v: unknown): Hello {
   if (o.kind !== 'peer' && o.kind !== 'client') malformed('hello.kind must be peer or client');
   if (!isValidId(o.from)) malformed('hello.from is not a valid id');
   if (!isValidId(o.to)) malformed('hello.to is not a valid node id');
-  return { t: 'hello', v: WIRE_VERSION, cluster: o.cluster, kind: o.kind, from: o.from, to: o.to };
+  const h: Hello = { t: 'hello', v: WIRE_VERSION, cluster: o.cluster, kind: o.kind, from: o.from, to: o.to };
+  if (o.mac === undefined) return h;
+  if (typeof o.mac !== 'string' || o.mac.length > 128) malformed('hello.mac must be a string');
+  if (typeof o.nonce !== 'string' || !/^[0-9a-f]{16,128}$/.test(o.nonce)) malformed('hello.nonce must be hex');
+  if (!Number.isSafeInteger(o.ts)) malformed('hello.ts must be an integer');
+  return { ...h, nonce: o.nonce, ts: o.ts as number, mac: o.mac };
 }
 
 /** A frame on an accepted peer connection: only `msg`, whose body is an object with a string `type`. */

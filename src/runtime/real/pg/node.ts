@@ -7,6 +7,8 @@
  * checkers judge a run whichever backend served it. It answers `status` and `state` (its rows,
  * in the machine's state shape) like a machine host.
  */
+import { isInputError } from '../../../core/assert.ts';
+import { type ClusterAuth, helloVerifier, type HelloVerifier } from '../auth.ts';
 import * as net from 'node:net';
 import type { NodeId } from '../../../core/contract.ts';
 import type { HistoryEvent, NodeSpec } from '../../../core/system.ts';
@@ -29,6 +31,11 @@ export interface PgStoreNodeOptions {
   readonly limits?: ConnLimits;
   readonly log?: (line: string) => void;
   readonly postgres: { readonly connect: string; readonly table: string; readonly poolSize: number };
+  /** The cluster secret (auth.ts), as for every node. */
+  readonly auth?: ClusterAuth | null;
+  readonly handshakeTimeoutMs?: number;
+  /** How long start waits for PostgreSQL to accept connections (default 60 s). */
+  readonly openTimeoutMs?: number;
 }
 
 /** Requests awaiting PostgreSQL at most; beyond it inbound sockets pause (TCP slows the senders). */
@@ -46,8 +53,9 @@ export class PgStoreNode {
   private paused = false;
   private steps = 0;
   private readonly startedMs = performance.now();
-  readonly counters: Record<string, number> = { msgsIn: 0, msgsOut: 0, badFrames: 0, storeErrors: 0 };
+  readonly counters: Record<string, number> = { msgsIn: 0, msgsOut: 0, badFrames: 0, refused: 0, storeErrors: 0 };
   addr: Addr | null = null;
+  private verifier: HelloVerifier | null = null;
 
   constructor(private readonly o: PgStoreNodeOptions) {
     for (const n of o.nodes) this.known.set(n.id, n);
@@ -55,7 +63,8 @@ export class PgStoreNode {
   }
 
   async start(): Promise<void> {
-    this.store = await PgStore.open({ ...this.o.postgres, config: this.o.spec.config as StoreConfig });
+    this.verifier = helloVerifier(this.o.auth, this.o.listen.host, this.o.spec.id);
+    this.store = await this.openStore();
     const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -68,6 +77,26 @@ export class PgStoreNode {
     this.addr = { host: this.o.listen.host, port: (server.address() as net.AddressInfo).port };
     this.phase = 'running';
     this.o.log?.(`${this.o.spec.id} (store on PostgreSQL, table ${this.o.postgres.table}) pid ${process.pid} listening on ${this.addr.host}:${this.addr.port}; ${ioBanner()}`);
+  }
+
+  /**
+   * Opens the PostgreSQL backend, waiting out a server that is down or still recovering (a
+   * restarted store node must not die because PostgreSQL restarts too): connection errors are
+   * retried with backoff up to `openTimeoutMs`; configuration errors fail at once.
+   */
+  private async openStore(): Promise<PgStore> {
+    const deadline = performance.now() + (this.o.openTimeoutMs ?? 60_000);
+    let backoff = 100;
+    for (;;) {
+      try {
+        return await PgStore.open({ ...this.o.postgres, config: this.o.spec.config as StoreConfig });
+      } catch (e) {
+        if (isInputError(e) || performance.now() + backoff > deadline) throw e;
+        this.o.log?.(`${this.o.spec.id}: PostgreSQL not available yet (${(e as Error).message.split('\n')[0]}); retrying in ${backoff} ms`);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -109,7 +138,14 @@ export class PgStoreNode {
           if (h.cluster !== this.o.cluster) throw new FrameError('malformed', `hello for cluster '${h.cluster}', this is '${this.o.cluster}'`);
           if (h.to !== this.o.spec.id) throw new FrameError('malformed', `hello for node '${h.to}', this is '${this.o.spec.id}'`);
           if (h.kind === 'peer' && !this.known.has(h.from)) throw new FrameError('malformed', `hello from unknown node '${h.from}'`);
+          const refused = this.verifier?.check(h) ?? null;
+          if (refused !== null) {
+            this.counters.refused!++;
+            this.o.log?.(`${this.o.spec.id}: refused a connection from ${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'} claiming to be ${h.kind} ${h.from}: ${refused}`);
+            throw new FrameError('malformed', `refused: ${refused}`);
+          }
           hello = h;
+          clearTimeout(hsTimer);
           return;
         }
         if (hello.kind === 'peer') return this.onMessage(hello.from, parsePeerFrame(v).msg);
@@ -119,6 +155,7 @@ export class PgStoreNode {
         else throw new FrameError('malformed', 'the store serves no client requests');
       },
       close: (why) => {
+        clearTimeout(hsTimer);
         this.inbound.delete(conn);
         if (why.startsWith('bad frame')) {
           this.counters.badFrames!++;
@@ -126,6 +163,9 @@ export class PgStoreNode {
         }
       },
     });
+    const hsTimer = setTimeout(() => {
+      if (hello === null) conn.destroy('bad frame: no hello within the handshake timeout');
+    }, this.o.handshakeTimeoutMs ?? 5000);
     this.inbound.add(conn);
     if (this.paused) sock.pause();
   }
@@ -168,7 +208,7 @@ export class PgStoreNode {
   private reply(to: NodeId, msg: StoreMsg): void {
     let l = this.links.get(to);
     if (!l) {
-      l = new OutLink({ hello: { t: 'hello', v: WIRE_VERSION, cluster: this.o.cluster, kind: 'peer', from: this.o.spec.id, to }, address: () => this.o.addressOf(to), limits: this.limits });
+      l = new OutLink({ hello: { t: 'hello', v: WIRE_VERSION, cluster: this.o.cluster, kind: 'peer', from: this.o.spec.id, to }, auth: this.o.auth ?? null, address: () => this.o.addressOf(to), limits: this.limits });
       this.links.set(to, l);
     }
     this.counters.msgsOut!++;

@@ -11,7 +11,8 @@
  * broken variant *is* caught).
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { filePlugins } from '../plugins.ts';
 import { test } from 'vitest';
 import { check, type CheckOptions, type Report, sweep, type ScenarioOptions } from './index.ts';
 
@@ -40,6 +41,10 @@ export class PropertyFailure extends Error {
   }
 }
 
+function isScenarioFile(s: string): boolean {
+  return s.includes('/') || /\.ya?ml$/.test(s);
+}
+
 function seedRange(s: SimPropertyOptions['seeds']): [number, number] {
   if (s === undefined) return [1, 100];
   if (typeof s === 'number') {
@@ -61,13 +66,15 @@ export async function checkSimProperty(o: SimPropertyOptions): Promise<Report> {
   const v = (r.violations as { seed: number; invariant: string; message: string }[]).find((x) => x.seed === failing);
   const plugins = (o.plugins ?? []).map((p) => ` --plugin ${p}`).join('');
   const replay = ((r.replays as string[])[0] ?? '').replace(/^halfmoon run/, `halfmoon run${plugins}`);
+  // A trace names its system but not the plugin defining it: replay and view take the scenario's too.
+  const traceFlags = plugins + (isScenarioFile(o.scenario) ? filePlugins(resolve(o.scenario)).map((p) => ` --plugin ${relative(process.cwd(), p) || p}`).join('') : '');
   const shrunk = ((r.shrunk as { seed: number; trace: string; original: { events: number }; shrunk: { events: number } }[] | undefined) ?? []).find((x) => x.seed === failing) ?? null;
   const tested = (r.seeds as number) ?? 0;
   const lines = [
     `Property failed after ${tested} tests`,
     `{ seed: ${failing}, scenario: ${JSON.stringify(o.scenario)}${o.variant ? `, variant: ${JSON.stringify(o.variant)}` : ''}${o.protocol ? `, protocol: ${JSON.stringify(o.protocol)}` : ''} }`,
     `Counterexample: seed ${failing}: ${v ? `${v.invariant}: ${v.message.slice(0, 300)}` : 'a violation'}`,
-    shrunk ? `Shrunk trace: ${shrunk.trace} (${shrunk.original.events} -> ${shrunk.shrunk.events} events; halfmoon replay${plugins} ${shrunk.trace}, halfmoon view${plugins} ${shrunk.trace})` : 'Shrunk trace: none (shrinking off or it did not reproduce)',
+    shrunk ? `Shrunk trace: ${shrunk.trace} (${shrunk.original.events} -> ${shrunk.shrunk.events} events; halfmoon replay${traceFlags} ${shrunk.trace}, halfmoon view${traceFlags} ${shrunk.trace})` : 'Shrunk trace: none (shrinking off or it did not reproduce)',
     `Replay: ${replay}`,
   ];
   throw new PropertyFailure(lines.join('\n'), failing, replay, shrunk?.trace ?? null, r);

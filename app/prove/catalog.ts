@@ -24,6 +24,7 @@
 import type { ExploreOptions } from '../../sim/explore/model.ts';
 import { findModel, type Sets } from '../../sim/explore/registry.ts';
 import { SYSTEMS } from '../../src/systems/index.ts';
+import { protocolByName, protocolNames } from '../../src/halfmoon/protocols.ts';
 
 export interface ProofDef {
   /** Unique, "<group>/<what>". */
@@ -246,6 +247,18 @@ function wfProofs(): ProofDef[] {
       ...base,
       name: `wf/${p}-exactly-once`,
       statement: `${p} runs every request exactly once: no counterexample in ${WF_SEARCH.statesMax} coverage-guided steps (2 requests x 2 operations, 2 function nodes, <= 1 function crash)`,
+      sets: [['protocol', p]],
+      variant: null,
+      expect: 'survives',
+    });
+  }
+  // Protocols registered beyond the built-ins (plugins: defineProtocol) claim exactly-once too.
+  for (const p of protocolNames()) {
+    if ((WF_PROTOCOLS as readonly string[]).includes(p) || p === 'unsafe' || protocolByName(p)?.adaptive === true) continue;
+    out.push({
+      ...base,
+      name: `wf/${p}-exactly-once`,
+      statement: `the registered protocol ${p} runs every request exactly once: no counterexample in ${WF_SEARCH.statesMax} coverage-guided steps (2 requests x 2 operations, 2 function nodes, <= 1 function crash)`,
       sets: [['protocol', p]],
       variant: null,
       expect: 'survives',

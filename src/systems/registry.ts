@@ -46,7 +46,7 @@ function shapeError(what: string, def: unknown): string | null {
 export function defineSystem<P>(def: SystemDef<P>): SystemDef<P> {
   const bad = shapeError('defineSystem', def);
   if (bad !== null) throw new InputError(bad);
-  if (Object.hasOwn(REGISTRY, def.name)) throw new InputError(`defineSystem: a system named '${def.name}' is already defined`);
+  if (Object.hasOwn(REGISTRY, def.name)) throw new InputError(`defineSystem: a system named '${def.name}' is already defined (a plugin loaded twice, say imported by a test and listed in plugins:, registers twice)`);
   REGISTRY[def.name] = def as SystemDef<any>;
   return def;
 }

@@ -75,7 +75,7 @@ describe('bad plugins exit 2 with one line naming the file and the problem', () 
     ['missing', () => join(dir, 'nope.ts'), /plugin .*nope\.ts: no such file$/],
     ['throws while loading', () => plugin('throws.ts', "throw new Error('boom\\nsecond line');\n"), /plugin .*throws\.ts: threw while loading: boom$/],
     ['a syntax error', () => plugin('syntax.ts', 'export const = ;\n'), /plugin .*syntax\.ts: threw while loading: /],
-    ['clashes with a built-in system', () => plugin('clash.ts', SYSTEM('register')), /plugin .*clash\.ts: defineSystem: a system named 'register' is already defined$/],
+    ['clashes with a built-in system', () => plugin('clash.ts', SYSTEM('register')), /plugin .*clash\.ts: defineSystem: a system named 'register' is already defined \(/],
     ['clashes with a built-in protocol', () => plugin('clash-proto.ts', "import { defineProtocol, BUILTIN_RULES } from 'halfmoon';\ndefineProtocol({ name: 'hm-read', mode: 'MINE', description: 'd', rules: BUILTIN_RULES.hmRead, records: () => 0, logs: { reads: false, writes: true }, finalRead: 'versioned', style: 'halfmoon' });\n"), /plugin .*clash-proto\.ts: defineProtocol: a protocol named 'hm-read' is already defined$/],
     ['takes a built-in mode with other rules', () => plugin('clash-mode.ts', "import { defineProtocol, BUILTIN_RULES } from 'halfmoon';\ndefineProtocol({ name: 'mine', mode: 'HMR', description: 'd', rules: BUILTIN_RULES.unsafe, records: () => 0, logs: { reads: false, writes: false }, finalRead: 'base', style: 'halfmoon' });\n"), /plugin .*clash-mode\.ts: defineProtocol 'mine': mode 'HMR' already belongs to protocol 'hm-read'/],
     ['clashes with a built-in workload', () => plugin('clash-wl.ts', "import { defineWorkload } from 'halfmoon';\ndefineWorkload({ name: 'rw', description: 'd', functions: { f: () => null }, generate: () => ({ fn: 'f', input: null }), initial: () => [] });\n"), /plugin .*clash-wl\.ts: defineWorkload: a workload named 'rw' is already defined$/],
@@ -109,7 +109,7 @@ describe('bad plugins exit 2 with one line naming the file and the problem', () 
     const b = plugin('twin-b.ts', SYSTEM('twin'));
     const r = hm('run', '--plugin', a, '--plugin', b);
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toMatch(/^halfmoon run: plugin .*twin-b\.ts: defineSystem: a system named 'twin' is already defined$/);
+    expect(r.err.trim()).toMatch(/^halfmoon run: plugin .*twin-b\.ts: defineSystem: a system named 'twin' is already defined \(/);
   });
 
   it('a scenario listing a missing plugin names it, relative to the scenario', () => {

@@ -8,7 +8,9 @@ import type { Decisions } from './decisions.ts';
 
 export class SimDisk {
   private readonly synced = new Map<string, unknown>();
-  private pending: { key: string; value: unknown }[] = [];
+  /** Unsynced writes in order, as parallel arrays (no object per write). */
+  private pendingKeys: string[] = [];
+  private pendingValues: unknown[] = [];
   /** Bytes are not modelled; counts are, for reports and limits. */
   writes = 0;
   syncs = 0;
@@ -23,8 +25,9 @@ export class SimDisk {
       this.syncs++;
       return;
     }
-    if (this.pending.length >= this.pendingMax) this.flush(); // the page cache is bounded too
-    this.pending.push({ key, value });
+    if (this.pendingKeys.length >= this.pendingMax) this.flush(); // the page cache is bounded too
+    this.pendingKeys.push(key);
+    this.pendingValues.push(value);
   }
 
   private apply(key: string, value: unknown): void {
@@ -33,22 +36,28 @@ export class SimDisk {
   }
 
   private flush(): void {
-    for (const w of this.pending) this.apply(w.key, w.value);
-    this.pending = [];
+    const keys = this.pendingKeys;
+    const values = this.pendingValues;
+    for (let i = 0; i < keys.length; i++) this.apply(keys[i]!, values[i]);
+    keys.length = 0;
+    values.length = 0;
   }
 
   get unsynced(): number {
-    return this.pending.length;
+    return this.pendingKeys.length;
   }
 
   /** Power loss: returns how many unsynced writes were lost. */
   crash(decisions: Decisions, label: string, unsyncedLoss: number): number {
     let lost = 0;
-    for (const w of this.pending) {
+    const keys = this.pendingKeys;
+    const values = this.pendingValues;
+    for (let i = 0; i < keys.length; i++) {
       if (decisions.bool(label, unsyncedLoss)) lost++;
-      else this.apply(w.key, w.value);
+      else this.apply(keys[i]!, values[i]);
     }
-    this.pending = [];
+    keys.length = 0;
+    values.length = 0;
     return lost;
   }
 
@@ -60,9 +69,10 @@ export class SimDisk {
   /** The view while running: the page cache on top of the platter. */
   current(): Map<string, unknown> {
     const m = new Map(this.synced);
-    for (const w of this.pending) {
-      if (w.value === undefined) m.delete(w.key);
-      else m.set(w.key, w.value);
+    for (let i = 0; i < this.pendingKeys.length; i++) {
+      const v = this.pendingValues[i];
+      if (v === undefined) m.delete(this.pendingKeys[i]!);
+      else m.set(this.pendingKeys[i]!, v);
     }
     return m;
   }

@@ -55,6 +55,10 @@ interface LinkLabels {
   readonly dupLat: string;
 }
 
+/**
+ * What `plan` decided. The network hands out one reused object (a send allocates nothing): read
+ * it before the next `plan` call.
+ */
 export interface Delivery {
   /** Delivery times of the copies that will arrive (0, 1 or 2). */
   readonly times: number[];
@@ -69,6 +73,7 @@ export class Network {
   private readonly blocked: Uint16Array;
   private readonly epochs: Uint32Array;
   private readonly lastDelivery: Float64Array;
+  private readonly delivery: { times: number[]; epoch: number } = { times: [], epoch: 0 };
   private readonly faults: (LinkFault | null)[];
   private readonly labels: LinkLabels[];
   /** Called for every message the network drops, duplicates, reorders or delays. */
@@ -171,10 +176,13 @@ export class Network {
    */
   plan(from: number, to: number, now: number): Delivery {
     const k = from * this.n + to;
-    const epoch = this.epochs[k]!;
+    const out = this.delivery;
+    const times = out.times;
+    times.length = 0;
+    out.epoch = this.epochs[k]!;
     if (this.blocked[k]! > 0) {
       this.onFate('partitioned', from, to);
-      return { times: [], epoch };
+      return out;
     }
     const m = this.models[k]!;
     const lf = this.faults[k];
@@ -183,13 +191,12 @@ export class Network {
     const drop = lf ? Math.max(m.drop, lf.drop) : m.drop;
     if (drop > 0 && d.bool(label.drop, drop)) {
       this.onFate('drop', from, to);
-      return { times: [], epoch };
+      return out;
     }
     const extra = m.delayUs + (lf ? lf.delayUs : 0);
     if (lf && lf.delayUs > 0) this.onFate('delay', from, to);
     let t = now + extra + (isRandom(m.latency) ? sampleDist(m.latency, d.float(label.lat)) : sampleDist(m.latency, 0));
     const reorder = lf ? Math.max(m.reorder, lf.reorder) : m.reorder;
-    const times: number[] = [];
     if (reorder > 0 && d.bool(label.reorder, reorder)) {
       // A reordered message is held back and does not constrain later ones, so they overtake it.
       this.onFate('reorder', from, to);
@@ -205,6 +212,6 @@ export class Network {
       this.onFate('duplicate', from, to);
       times.push(now + extra + (isRandom(m.latency) ? sampleDist(m.latency, d.float(label.dupLat)) : sampleDist(m.latency, 0)));
     }
-    return { times, epoch };
+    return out;
   }
 }

@@ -16,7 +16,8 @@ import { Simulator } from '../../sim/simulator.ts';
 import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
 import { toPerfetto } from '../viewer/perfetto.ts';
 import { syntheticTraceLines } from '../viewer/synthetic.ts';
-import { wallNowMs } from '../../sim/wallclock.ts';
+import { cpuNowMs, wallNowMs } from '../../sim/wallclock.ts';
+import { sweep } from '../../sim/sweep.ts';
 import { cloneState } from '../../sim/explore/clone.ts';
 import { explore } from '../../sim/explore/index.ts';
 import { buildModel } from '../../sim/explore/registry.ts';
@@ -44,6 +45,22 @@ export function measure(f: () => void, rounds = 5): number {
   }
   t.sort((x, y) => x - y);
   return t[Math.floor(t.length / 2)]!;
+}
+
+/** Like `measure`, with the median CPU time of the same rounds (steadier on a shared machine). */
+export function measureBoth(f: () => void, rounds = 5): { wallMs: number; cpuMs: number } {
+  f();
+  const w: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = wallNowMs();
+    const ca = cpuNowMs();
+    f();
+    c.push(cpuNowMs() - ca);
+    w.push(wallNowMs() - a);
+  }
+  const med = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return { wallMs: med(w), cpuMs: med(c) };
 }
 
 const eventQueueBench: Bench = {
@@ -240,13 +257,15 @@ const bokiLogBench: Bench = {
       return { events, simUs, appends };
     };
     let full = { events: 0, simUs: 0, appends: 0 };
-    const msFull = measure(() => {
+    const tFull = measureBoth(() => {
       full = once(false);
     }, 3);
+    const msFull = tFull.wallMs;
     let bare = { events: 0, simUs: 0, appends: 0 };
-    const msBare = measure(() => {
+    const tBare = measureBoth(() => {
       bare = once(true);
     }, 3);
+    const msBare = tBare.wallMs;
     return {
       name: this.name,
       figures: {
@@ -257,8 +276,47 @@ const bokiLogBench: Bench = {
         eventsPerAppend: Math.round((full.events / Math.max(1, full.appends)) * 10) / 10,
         eventsPerSec: Math.round((full.events / msFull) * 1000),
         simulatedToWall: Math.round((full.simUs / 1000 / msFull) * 100) / 100,
+        simulatedToCpu: Math.round((full.simUs / 1000 / Math.max(tFull.cpuMs, 0.001)) * 100) / 100,
         eventsPerSecNoCheckers: Math.round((bare.events / msBare) * 1000),
         simulatedToWallNoCheckers: Math.round((bare.simUs / 1000 / msBare) * 100) / 100,
+        simulatedToCpuNoCheckers: Math.round((bare.simUs / 1000 / Math.max(tBare.cpuMs, 0.001)) * 100) / 100,
+      },
+    };
+  },
+};
+
+/**
+ * Sweeps as users run them: seeds of the Boki log per second of wall time in this thread (one
+ * worker) and over two worker threads, and the scaling between them (goal: 2 workers >= 1.8x
+ * one on two idle cores). Worker start-up (each loads the sources) is part of the figure, as it
+ * is of every sweep. The combined hash must not depend on the number of workers; a mismatch throws.
+ */
+const sweepBench: Bench = {
+  name: 'sweep',
+  description: 'sweep of log-smoke (16 seeds of 1 simulated s; 4 of 0.2 s with --quick) with 1 and 2 workers: seeds/s and scaling',
+  async run(quick) {
+    const n = quick ? 4 : 16;
+    const sets: [string, unknown][] = [['durationMs', quick ? 200 : 1000]];
+    const seeds = Array.from({ length: n }, (_, i) => i + 1);
+    const timed = async (workers: number) => {
+      const w0 = wallNowMs();
+      const r = await sweep({ scenario: 'log-smoke', sets, variant: null, seeds, workers });
+      return { ms: wallNowMs() - w0, hash: r.traceHash, simUs: r.simulatedTimeUs };
+    };
+    await timed(1); // warm-up: the scenario and the code are loaded once in this thread (workers load their own)
+    const one = await timed(1);
+    const two = await timed(2);
+    if (one.hash !== two.hash) throw new Error(`sweep: 1 and 2 workers gave different combined hashes (${one.hash}, ${two.hash})`);
+    const sps = (ms: number) => Math.round((n / ms) * 1000 * 100) / 100;
+    return {
+      name: this.name,
+      figures: {
+        scenario: 'log-smoke',
+        seeds: n,
+        seedsPerSec1Worker: sps(one.ms),
+        seedsPerSec2Workers: sps(two.ms),
+        workerScaling: Math.round((one.ms / two.ms) * 100) / 100,
+        simulatedToWall1Worker: Math.round((one.simUs / 1000 / one.ms) * 100) / 100,
       },
     };
   },
@@ -415,4 +473,4 @@ const sweepRssBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, sweepBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];

@@ -17,7 +17,6 @@ import { ModelBuilder, type ViewModel } from '../viewer/model.ts';
 import { toPerfetto } from '../viewer/perfetto.ts';
 import { syntheticTraceLines } from '../viewer/synthetic.ts';
 import { cpuNowMs, wallNowMs } from '../../sim/wallclock.ts';
-import { sweep } from '../../sim/sweep.ts';
 import { cloneState } from '../../sim/explore/clone.ts';
 import { explore } from '../../sim/explore/index.ts';
 import { buildModel } from '../../sim/explore/registry.ts';

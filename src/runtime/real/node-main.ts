@@ -6,11 +6,12 @@
  * cleanly on SIGTERM or SIGINT. A node that halts on a fatal state keeps answering status
  * requests (phase "halted", with the reason) until it is stopped.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isInputError } from '../../core/assert.ts';
 import type { NodeId } from '../../core/contract.ts';
 import type { HistoryEvent, WorldView } from '../../core/system.ts';
+import { SYSTEMS } from '../../systems/index.ts';
 import { planCluster } from './cluster-config.ts';
 import { loadPlugins } from '../../scenario/plugins.ts';
 import { JsonlHistory } from './history.ts';
@@ -23,14 +24,25 @@ function log(line: string): void {
 }
 
 async function main(planFile: string, id: NodeId): Promise<void> {
-  const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { source: string; baseDir: string; config: unknown; plugins?: string[] };
+  const saved = JSON.parse(readFileSync(planFile, 'utf8')) as { source: string; baseDir: string; config: Record<string, unknown>; plugins?: string[] };
   // Plugin systems register before the plan is rebuilt (absolute paths, written by `cluster up`).
   await loadPlugins(saved.plugins ?? []);
-  const plan = planCluster(saved.config, saved.source, saved.baseDir);
-  const spec = plan.instance.nodes.find((n) => n.id === id);
-  if (!spec) throw new Error(`no node ${id} in ${planFile}`);
+  let plan = planCluster(saved.config, saved.source, saved.baseDir);
+  const first = plan.instance.nodes.find((n) => n.id === id);
+  if (!first) throw new Error(`no node ${id} in ${planFile}`);
   const dir = join(plan.stateDir, 'nodes', id);
   mkdirSync(dir, { recursive: true });
+  if (first.driver && 'requestPrefix' in (SYSTEMS[plan.config.system]?.defaults ?? {})) {
+    // A workload driver has no disk: restarted after a kill -9 it starts its workload afresh.
+    // Its request ids must not repeat its previous incarnations' (a reused id with another
+    // input is a different request under the same name), so each start gets a prefix of its own.
+    const file = join(dir, 'incarnation');
+    const n = (Number(existsSync(file) ? readFileSync(file, 'utf8').trim() : '0') || 0) + 1;
+    writeFileSync(file, `${n}\n`);
+    const params = (saved.config.params as Record<string, unknown> | undefined) ?? {};
+    plan = planCluster({ ...saved.config, params: { ...params, requestPrefix: `${String(params.requestPrefix ?? '')}g${n}-` } }, saved.source, saved.baseDir);
+  }
+  const spec = plan.instance.nodes.find((n) => n.id === id)!;
   const history = new JsonlHistory(join(dir, 'history.jsonl'));
   const driver = spec.driver ?? false;
   const storeCfg = plan.config.store;

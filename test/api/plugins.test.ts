@@ -45,8 +45,8 @@ describe('the chain replication plugin from the repository root', () => {
     expect(j.replay).toBe('halfmoon run --scenario examples/own-system/chain.yaml --seed 1');
   });
 
-  it('loads the scenario\'s plugins: list without --plugin, and catches the broken variant', () => {
-    const r = hm('sweep', '--scenario', 'examples/own-system/chain.yaml', '--seeds', '1..5', '--variant', 'ack-at-head', '--json');
+  it('loads the scenario\'s plugins: list without --plugin (in sweep workers too), and catches the broken variant', () => {
+    const r = hm('sweep', '--scenario', 'examples/own-system/chain.yaml', '--seeds', '1..5', '--workers', '2', '--variant', 'ack-at-head', '--json');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out) as { failingSeeds: number[]; replays: string[] };
     expect(j.failingSeeds.length).toBeGreaterThan(0);

@@ -3,6 +3,8 @@ import { register } from 'tsx/esm/api';
 import { parentPort, workerData } from 'node:worker_threads';
 
 register();
+const { loadPlugins } = await import('../src/scenario/plugins.ts');
+await loadPlugins(workerData.plugins ?? []);
 const { runOnce } = await import('./run.ts');
 const { summarize } = await import('./sweep.ts');
 

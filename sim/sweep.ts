@@ -8,6 +8,7 @@ import { Hash64 } from '../src/core/hash.ts';
 import type { Violation } from '../src/core/system.ts';
 import { resolveScenario } from '../src/scenario/instance.ts';
 import { runOnce } from './run.ts';
+import { loadedPlugins } from '../src/scenario/plugins.ts';
 import type { Scenario } from '../src/scenario/scenario.ts';
 import type { Outcome, RunResult } from './simulator.ts';
 import { wallNowMs } from './wallclock.ts';
@@ -126,7 +127,8 @@ async function runInWorkers(req: SweepRequest, record: (s: SeedSummary) => void,
   await Promise.all(
     Array.from({ length: n }, () => {
       return new Promise<void>((resolve, reject) => {
-        const w = new Worker(boot, { workerData: { scenario: req.scenario, sets: req.sets, variant: req.variant } });
+        // Workers load the plugins this thread loaded, so plugin systems sweep in parallel too.
+        const w = new Worker(boot, { workerData: { scenario: req.scenario, sets: req.sets, variant: req.variant, plugins: loadedPlugins() } });
         const next = () => {
           const seed = stop() ? undefined : queue.shift();
           if (seed === undefined) {

@@ -15,7 +15,8 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { filePlugins } from '../plugins.ts';
 import { InputError } from '../../src/core/assert.ts';
 import { SYSTEMS } from '../../src/systems/index.ts';
 import { loadPlugins } from '../../src/scenario/plugins.ts';
@@ -103,8 +104,6 @@ function setArgs(set: Readonly<Record<string, unknown>> | undefined): string[] {
 async function invoke(cmd: Command, values: Record<string, unknown>, positionals: string[], o: CommonOptions & { scenario?: string }): Promise<Report> {
   await loadPlugins(o.plugins ?? []);
   if (o.scenario !== undefined && (o.scenario.includes('/') || /\.ya?ml$/.test(o.scenario))) {
-    const { filePlugins } = await import('../plugins.ts');
-    const { dirname, resolve } = await import('node:path');
     const listed = filePlugins(resolve(o.scenario));
     if (listed.length > 0) await loadPlugins(listed, dirname(resolve(o.scenario)));
   }

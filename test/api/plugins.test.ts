@@ -7,7 +7,7 @@
  * one line on stderr naming the file and the problem, on more than one command.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../runtime/helpers.ts';
@@ -45,8 +45,8 @@ describe('the chain replication plugin from the repository root', () => {
     expect(j.replay).toBe('halfmoon run --scenario examples/own-system/chain.yaml --seed 1');
   });
 
-  it('loads the scenario\'s plugins: list without --plugin, and catches the broken variant', () => {
-    const r = hm('sweep', '--scenario', 'examples/own-system/chain.yaml', '--seeds', '1..5', '--variant', 'ack-at-head', '--json');
+  it('loads the scenario\'s plugins: list without --plugin (in sweep workers too), and catches the broken variant', () => {
+    const r = hm('sweep', '--scenario', 'examples/own-system/chain.yaml', '--seeds', '1..5', '--workers', '2', '--variant', 'ack-at-head', '--json');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out) as { failingSeeds: number[]; replays: string[] };
     expect(j.failingSeeds.length).toBeGreaterThan(0);
@@ -61,6 +61,18 @@ describe('the chain replication plugin from the repository root', () => {
     const bad = hm('check', '--plugin', 'examples/own-system/chain.ts', '--model', 'system:chain', '--variant', 'ack-at-head', ...small);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.out).violations[0].property).toMatch(/linearizability/);
+  });
+
+  it('its failing trace replays (with --plugin) and opens in the viewer', () => {
+    const trace = join(dir, 'chain.jsonl');
+    const html = join(dir, 'chain.html');
+    expect(hm('run', '--scenario', 'examples/own-system/chain.yaml', '--variant', 'ack-at-head', '--trace', trace).code).toBe(1);
+    const replay = hm('replay', '--plugin', 'examples/own-system/chain.ts', trace, '--json');
+    expect(replay.code).toBe(1);
+    expect(JSON.parse(replay.out)).toMatchObject({ system: 'chain', matches: true });
+    const view = hm('view', trace, '--out', html);
+    expect(view.code, view.err).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('linearizability');
   });
 
   it('lists the plugin system among the variants', () => {

@@ -17,6 +17,7 @@ import { defineWorkload, workloadNames } from '../../src/halfmoon/workloads/inde
 import { buildModel } from '../../sim/explore/registry.ts';
 import { runOnce } from '../../sim/run.ts';
 import { parseScenario } from '../../src/scenario/scenario.ts';
+import { main } from '../../app/cli/cli.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -66,5 +67,21 @@ describe('the built-ins register through the public API', () => {
     expect(r.outcome).toBe('done');
     expect(r.violations).toEqual([]);
     expect(buildModel('wf-tiny', [['protocol', 'hm-write-again']], null).name).toBe('wf-tiny');
+  });
+
+  it('run, sweep and check from code return what the CLI prints with --json', async () => {
+    const strip = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'wallMs' && k !== 'exitCode' && k !== 'statesPerSecond'));
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: () => {}, progress: null };
+    const r = await api.run({ scenario: 'register-smoke', seed: 3, set: { opsPerClient: 5 } });
+    expect(r.exitCode).toBe(0);
+    expect(await main(['run', '--scenario', 'register-smoke', '--seed', '3', '--set', 'opsPerClient=5', '--json'], io)).toBe(0);
+    expect(strip(r)).toEqual(strip(JSON.parse(out.pop()!)));
+    const s = await api.sweep({ scenario: 'register-smoke', seeds: [1, 3], variant: 'read-one' });
+    expect(await main(['sweep', '--scenario', 'register-smoke', '--seeds', '1..3', '--variant', 'read-one', '--json'], io)).toBe(s.exitCode);
+    expect(strip(s)).toEqual(strip(JSON.parse(out.pop()!)));
+    const c = await api.check({ model: '2pc', set: { rms: 3 } });
+    expect(c).toMatchObject({ model: '2pc', verdict: 'pass', exitCode: 0 });
+    await expect(api.run({ scenario: 'no-such-scenario' })).rejects.toThrow(/unknown scenario 'no-such-scenario'/);
   });
 });

@@ -1,5 +1,7 @@
 /** The commands `halfmoon` offers, in the order `--help` lists them. Add new ones here. */
 import { benchCommand } from './bench.ts';
+import { mergeCommand } from './merge.ts';
+import { suiteCommand } from './suite.ts';
 import { checkCommand } from './check.ts';
 import { clusterCommand } from './cluster.ts';
 import { demoCommand } from './demo.ts';
@@ -21,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   runCommand,
   sweepCommand,
+  suiteCommand,
+  mergeCommand,
   replayCommand,
   shrinkCommand,
   checkCommand,

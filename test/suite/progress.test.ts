@@ -14,7 +14,7 @@ const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).statu
 const args = ['sweep', '--scenario', 'register-clock-skew', '--variant', 'wallclock-ts', '--seeds', '1..12'];
 
 describe('progress on stderr', () => {
-  it.skipIf(!hasScript)('a bar under a pseudo-terminal: seeds done/total, seeds/s, ETA, failures', () => {
+  it.skipIf(!hasScript)('a bar under a pseudo-terminal: seeds done/total, seeds/s, ETA, failures', { timeout: 300_000 }, () => {
     const cmd = ['node', bin, ...args].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, COLUMNS: '160', TERM: 'xterm' }, timeout: 120_000 });
     expect(r.status).toBe(1);

@@ -164,7 +164,7 @@ describe('time budget and shards', () => {
     expect(r.err.some((l) => /time budget stopped the run/.test(l))).toBe(true);
   });
 
-  it('merged shards give exactly the unsharded summary (a violation entry stops at the same seed)', async () => {
+  it('merged shards give exactly the unsharded summary (a violation entry stops at the same seed)', { timeout: 600_000 }, async () => {
     const f = file('shards.yaml', `name: shards
 description: x
 entries:

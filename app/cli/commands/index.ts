@@ -1,5 +1,6 @@
 /** The commands `halfmoon` offers, in the order `--help` lists them. Add new ones here. */
 import { benchCommand } from './bench.ts';
+import { huntCommand } from './hunt.ts';
 import { mergeCommand } from './merge.ts';
 import { suiteCommand } from './suite.ts';
 import { checkCommand } from './check.ts';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   sweepCommand,
   suiteCommand,
   mergeCommand,
+  huntCommand,
   replayCommand,
   shrinkCommand,
   checkCommand,

@@ -20,6 +20,7 @@ import { sampleDist } from './dist.ts';
 import { EventQueue } from './queue.ts';
 import { createRng } from './rng.ts';
 import { type NetFate, Network } from './network.ts';
+import { swarmFaults } from './swarm.ts';
 import { parseRandomFaults, type RandomFaults, type Scenario } from '../src/scenario/scenario.ts';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceSink } from './trace.ts';
 import { wallNowMs } from './wallclock.ts';
@@ -97,7 +98,7 @@ export class Simulator implements FaultHost {
   nowUs = 0;
   lastFaultUs = -1;
   /** The random nemesis: the scenario's, or else one the system asks for through its parameters. */
-  readonly randomFaults: RandomFaults | null;
+  randomFaults: RandomFaults | null;
 
   constructor(opts: SimOptions) {
     this.scenario = opts.scenario;
@@ -196,6 +197,8 @@ export class Simulator implements FaultHost {
       this.queue.push(0, { k: START, node: n.idx });
     }
     this.scenario.faults.scripted.forEach((fault, index) => this.queue.push(fault.atUs, { k: FAULT, fault, index }));
+    // Swarm testing: this seed's own subset of the schedule's fault kinds and rates.
+    if (this.randomFaults && this.scenario.faults.swarm === true) this.randomFaults = swarmFaults(this.randomFaults, this.decisions);
     const r = this.randomFaults;
     if (r && r.endUs > r.startUs) scheduleNemesis(this, r.startUs);
     if (this.trace) {

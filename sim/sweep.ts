@@ -21,7 +21,13 @@ export interface SweepRequest {
   readonly workers: number;
   /** Stop handing out seeds after the first failure. */
   readonly failFast?: boolean;
+  /** Called after every seed (seeds done, seeds in the request, failing so far); it cannot change results. */
   readonly onProgress?: (done: number, total: number, failing: number) => void;
+  /**
+   * Polled before each seed is handed out; true stops the sweep (a front end's time budget: the
+   * wall clock stays with the caller). Seeds already running finish; the result covers what ran.
+   */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface SeedSummary {
@@ -77,11 +83,12 @@ export async function sweep(req: SweepRequest): Promise<SweepResult> {
   };
   if (req.workers <= 1 || total <= 1) {
     for (const seed of req.seeds) {
+      if (req.shouldStop?.() === true) break;
       record(summarize(runOnce({ scenario: req.scenario, seed, sets: req.sets, variant: req.variant })));
       if (req.failFast && failing > 0) break;
     }
   } else {
-    await runInWorkers(req, record, () => req.failFast === true && failing > 0);
+    await runInWorkers(req, record, () => (req.failFast === true && failing > 0) || req.shouldStop?.() === true);
   }
   return combine(scenario, req.seeds, results, wallNowMs() - wall0);
 }

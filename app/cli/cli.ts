@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isInputError } from '../../src/core/assert.ts';
 import { COMMANDS } from './commands/index.ts';
 import { preloadPlugins } from '../plugins.ts';
+import { startProgress } from './progress.ts';
 import type { Command, Io } from './commands/types.ts';
 
 export const VERSION = '0.1.0';
@@ -33,6 +34,7 @@ export function defaultIo(): Io {
     out: (s) => process.stdout.write(s + '\n'),
     err: (s) => process.stderr.write(s + '\n'),
     progress: process.stderr.isTTY ? (s) => process.stderr.write('\r\x1b[2K' + s) : null,
+    startProgress: (label, unit, json) => startProgress(label, unit, json),
   };
 }
 

@@ -166,6 +166,8 @@ export const ScenarioSchema = z
       .object({
         scripted: z.array(ScriptedFaultSchema).max(10_000).default([]),
         random: RandomFaultsSchema.nullable().default(null),
+        /** Swarm testing: each seed draws its own subset of kinds and rates from the random schedule (sim/swarm.ts). */
+        swarm: z.boolean().optional(),
       })
       .strict()
       .default({ scripted: [], random: null }),

@@ -97,18 +97,20 @@ failed, 2 bad input.`,
     const variant = variantArg(values);
     const model = buildModel(values.model, sets, variant);
     if (values.por === true && strategy !== 'dfs') throw new InputError('--por: partial-order reduction runs with --strategy dfs');
+    const statesMax = values['max-states'] === undefined ? 50_000_000 : parseCount(values['max-states'], '--max-states', 1, 2_000_000_000);
+    const bar = io.startProgress?.('check', 'states', values.json === true) ?? null;
     const r = explore(model, {
       strategy,
       depthMax: values.depth === undefined ? 1_000_000 : parseCount(values.depth, '--depth', 0, 1_000_000),
-      statesMax: values['max-states'] === undefined ? 50_000_000 : parseCount(values['max-states'], '--max-states', 1, 2_000_000_000),
+      statesMax,
       memoryBytesMax: (values['memory-mb'] === undefined ? 4096 : parseCount(values['memory-mb'], '--memory-mb', 1, 1_000_000)) * 1024 * 1024,
       symmetry: values.symmetry === true,
       por: values.por === true,
       seed: values.seed === undefined ? 1 : parseSeed(values.seed),
       walks: values.walks === undefined ? 0 : parseCount(values.walks, '--walks', 1, 1_000_000_000),
-      onProgress: io.progress ? (p) => io.progress!(`${p.uniqueStates} unique states, ${p.statesGenerated} generated, depth ${p.depth}`) : null,
+      onProgress: bar ? (p) => bar.update(p.uniqueStates, statesMax, null, `${p.statesGenerated} generated, depth ${p.depth}`) : null,
     });
-    if (io.progress) io.err('');
+    bar?.stop();
     const tracePath = (values.trace as string | undefined) ?? null;
     const first = r.violations[0] ?? null;
     if (tracePath !== null && first !== null) writeDiscovery(model, first, { model: values.model, sets, variant, strategy }, new FileTraceSink(tracePath));

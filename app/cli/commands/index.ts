@@ -1,5 +1,8 @@
 /** The commands `halfmoon` offers, in the order `--help` lists them. Add new ones here. */
 import { benchCommand } from './bench.ts';
+import { huntCommand } from './hunt.ts';
+import { mergeCommand } from './merge.ts';
+import { suiteCommand } from './suite.ts';
 import { checkCommand } from './check.ts';
 import { clusterCommand } from './cluster.ts';
 import { demoCommand } from './demo.ts';
@@ -23,6 +26,9 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   sweepCommand,
   unseedCommand,
+  suiteCommand,
+  mergeCommand,
+  huntCommand,
   replayCommand,
   shrinkCommand,
   checkCommand,

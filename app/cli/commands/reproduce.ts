@@ -70,23 +70,15 @@ A progress bar goes to stderr when it is a terminal. Exit 0 when every run held 
     const argv = ['halfmoon reproduce', ...(values.experiment !== undefined ? [`--experiment ${names.join(',')}`] : []), ...(values.seeds !== undefined ? [`--seeds ${scale.seeds}`] : []), ...(scale.requests !== null ? [`--requests ${scale.requests}`] : []), ...(log !== 'boki' ? [`--log ${log}`] : []), ...(scale.quick ? ['--quick'] : [])];
     const wall0 = wallNowMs();
     const cpu0 = cpuNowMs();
-    const bar = io.progress;
+    const bar = io.startProgress?.('reproduce', 'runs', values.json === true) ?? null;
     const r = values['render-only'] === true ? rerender(out, experiments) : reproduce({
       experiments,
       out,
       scale,
       command: argv.join(' '),
-      progress: bar
-        ? (done, total, what) => {
-            const w = 30;
-            const f = total > 0 ? Math.round((done / total) * w) : w;
-            const elapsed = wallNowMs() - wall0;
-            const eta = done > 0 ? ` eta ${clock((elapsed / done) * (total - done))}` : '';
-            bar(`[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} runs ${clock(elapsed)}${eta}  ${what}`);
-          }
-        : undefined,
+      progress: bar ? (done, total, what) => bar.update(done, total, null, what) : undefined,
     });
-    if (bar) io.err('');
+    bar?.stop();
     const violations = r.results.flatMap((x) => x.result.runs.filter((run) => run.violations.length > 0).map((run) => ({ experiment: x.exp.name, point: run.point, seed: run.seed, violation: run.violations[0]!, replay: run.replay })));
     const cpuMs = Math.round(cpuNowMs() - cpu0);
     const wallMs = Math.round(wallNowMs() - wall0);

@@ -44,6 +44,7 @@ directory; --shrink-runs simulator runs each, default 300).`,
     const seeds = shardSeeds(range, shard);
     const scenario = scenarioArg(values);
     const progress = io.progress;
+    const bar = io.startProgress?.('sweep', 'seeds', values.json === true) ?? null;
     const r = await sweep({
       scenario,
       sets: parseSets(values),
@@ -51,17 +52,9 @@ directory; --shrink-runs simulator runs each, default 300).`,
       seeds,
       workers,
       failFast: values['fail-fast'] === true,
-      onProgress: progress
-        ? (done, total, failing) => {
-            if (done === total || done % 10 === 0) {
-              const w = 30;
-              const f = Math.round((done / total) * w);
-              progress(`[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} seeds, ${failing} failing`);
-            }
-          }
-        : undefined,
+      onProgress: bar ? (done, total, failing) => bar.update(done, total, failing) : undefined,
     });
-    if (progress) io.err('');
+    bar?.stop();
     const shrunk: { seed: number; trace: string; result: ShrinkResult }[] = [];
     if (values.shrink === true && r.failures.length > 0) {
       const dir = typeof values['shrink-dir'] === 'string' ? values['shrink-dir'] : '.';

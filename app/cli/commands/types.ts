@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import type { Progress } from '../progress.ts';
 
 /** Where a command writes: stdout for results (JSON when asked), stderr for people. */
 export interface Io {
@@ -6,6 +7,11 @@ export interface Io {
   err(line: string): void;
   /** Rewrites a one-line status on a TTY; null when stderr is not a terminal. */
   progress: ((line: string) => void) | null;
+  /**
+   * A progress reporter for long work (a bar on a terminal, a line every ~10 s otherwise), or
+   * absent (tests, embedding): then nothing is shown.
+   */
+  startProgress?: (label: string, unit: string, json: boolean) => Progress | null;
 }
 
 export interface Command {

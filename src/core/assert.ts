@@ -38,11 +38,16 @@ export function hex16(v: bigint): string {
   return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
 }
 
-/** Thrown for bad user input (CLI, scenario files, traces): one line, exit code 2. */
+/**
+ * Thrown for bad user input (CLI, scenario files, traces): one line, exit code 2. Messages quote
+ * what the user gave (a key, a name, a value), so control characters in it (a carriage return,
+ * a NUL from a binary file) are shown escaped: the line stays one line on any terminal.
+ */
 export class InputError extends Error {
   readonly tag = 'InputError' as const;
   constructor(message: string) {
-    super(message);
+    // eslint-disable-next-line no-control-regex
+    super(message.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
     this.name = 'InputError';
   }
 }

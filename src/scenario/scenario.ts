@@ -243,7 +243,8 @@ export function parseYamlText(text: string, where: string, what = 'YAML'): unkno
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
+    // The parser's first line only, and a carriage return in the file must not end it early.
+    const msg = (e as Error).message.split(/\r?\n|\r/)[0];
     throw new InputError(`${where}: malformed ${what}: ${msg}`);
   }
   checkDepth(raw, where);

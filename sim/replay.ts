@@ -79,8 +79,9 @@ export function replaySim(trace: TraceFile, path: string, opts: ReplayOptions): 
 
 registerReplayer('sim', replaySim);
 
-export function replayFile(path: string, opts: ReplayOptions = {}): ReplayOutcome {
-  const trace = readTrace(path);
+/** Replays a trace file; reading it streams (only the header and the end record are kept). */
+export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayOutcome> {
+  const trace = await readTrace(path);
   const source = typeof trace.header.source === 'string' ? trace.header.source : 'sim';
   const r = replayers.get(source);
   if (!r) throw new InputError(`${path}: no replayer for traces from '${source}' (known: ${[...replayers.keys()].join(', ')})`);

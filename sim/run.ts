@@ -7,13 +7,17 @@ import type { DecisionLog, MismatchPolicy } from './decisions.ts';
 import { checkSeed } from './rng.ts';
 import { buildInstance, replayCommand, resolveScenario, type ScenarioRequest } from '../src/scenario/instance.ts';
 import { type RunResult, Simulator } from './simulator.ts';
-import { FileTraceSink, type TraceSink } from './trace.ts';
+import { FileTraceSink, type TraceLevel, type TraceSink } from './trace.ts';
 
 export interface RunRequest extends ScenarioRequest {
   readonly seed: number;
   readonly tracePath?: string | null;
   readonly traceSink?: TraceSink | null;
   readonly traceStates?: boolean;
+  /** What a trace records of states (default 'states' when tracing, what the viewer needs). */
+  readonly traceLevel?: TraceLevel;
+  /** Keep only the last this many steps in the trace file (the ones leading to the violation). */
+  readonly traceWindow?: number | null;
   readonly recordDecisions?: boolean;
   readonly replay?: DecisionLog;
   readonly onMismatch?: MismatchPolicy;
@@ -39,13 +43,13 @@ export function runOnce(req: RunRequest): RunResult {
         },
       }
     : built;
-  const trace = req.traceSink ?? (req.tracePath ? new FileTraceSink(req.tracePath) : null);
+  const trace = req.traceSink ?? (req.tracePath ? new FileTraceSink(req.tracePath, { window: req.traceWindow ?? null }) : null);
   const sim = new Simulator({
     scenario,
     instance,
     seed: req.seed,
     trace,
-    traceStates: req.traceStates ?? trace !== null,
+    traceLevel: req.traceLevel ?? (req.traceStates ?? trace !== null ? 'states' : 'events'),
     recordDecisions: req.recordDecisions ?? trace !== null,
     ...(req.replay ? { replay: req.replay } : {}),
     ...(req.onMismatch ? { onMismatch: req.onMismatch } : {}),

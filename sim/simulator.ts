@@ -12,7 +12,6 @@
 import { AssertionFailure, assert, assertNever } from '../src/core/assert.ts';
 import type { Effect, Input, NodeId } from '../src/core/contract.ts';
 import { digest, Hash64, strHash32 } from '../src/core/hash.ts';
-import { toDisplayBounded } from '../src/core/json.ts';
 import type { FaultKind, FaultRecord, FinishedRun, HistoryEvent, SystemInstance, Violation } from '../src/core/system.ts';
 import { type DecisionLog, Decisions, type MismatchPolicy, ReplayDivergence } from './decisions.ts';
 import { SimDisk } from './disk.ts';
@@ -22,15 +21,12 @@ import { createRng } from './rng.ts';
 import { type NetFate, Network } from './network.ts';
 import { swarmFaults } from './swarm.ts';
 import { parseRandomFaults, type RandomFaults, type Scenario } from '../src/scenario/scenario.ts';
-import { TRACE_FORMAT, TRACE_VERSION, type TraceSink } from './trace.ts';
+import { TRACE_FORMAT, TRACE_VERSION, type TraceLevel, type TraceSink } from './trace.ts';
 import { wallNowMs } from './wallclock.ts';
 import { applyScripted, nemesisTick, scheduleNemesis, validateFaults } from './faults.ts';
 import {
   DELIVER, deepFreeze, EchoCtx, FAULT, type FaultHost, type Item, LINK_CLEAR, NEMESIS, RecordingCtx, REQUEST, RESPONSE, RESTART, RESUME, SimCtx, type SimNode, START, StopRun, TIMER, UNBLOCK,
 } from './sim-node.ts';
-
-/** Values of one node's state a trace step may hold (larger states are elided). */
-export const TRACE_STATE_VALUES_MAX = 20_000;
 
 const INPUT_CODE: Record<Input['type'], number> = { start: 1, restart: 2, message: 3, timer: 4, client: 5, response: 6 };
 
@@ -58,8 +54,10 @@ export interface SimOptions {
   readonly instance: SystemInstance;
   readonly seed: number;
   readonly trace?: TraceSink | null;
-  /** Write each node's full state after every step into the trace (for the viewer). */
+  /** Write each node's state after every step into the trace (for the viewer): its machine's `traceView` (states) or all of it (full). */
   readonly traceStates?: boolean;
+  /** What the trace records of states; `traceStates: true` means 'states'. Default 'events'. */
+  readonly traceLevel?: TraceLevel;
   readonly recordDecisions?: boolean;
   readonly replay?: DecisionLog;
   readonly onMismatch?: MismatchPolicy;
@@ -80,7 +78,7 @@ export class Simulator implements FaultHost {
   readonly decisions: Decisions;
   readonly net: Network;
   private readonly trace: TraceSink | null;
-  private readonly traceStates: boolean;
+  private readonly traceLevel: TraceLevel;
   private readonly checks: boolean;
   private readonly replayCommand: string;
   private readonly requestOrigin = new Map<string, number>();
@@ -106,7 +104,7 @@ export class Simulator implements FaultHost {
     this.randomFaults = opts.scenario.faults.random ?? (opts.instance.randomFaults ? parseRandomFaults(opts.instance.randomFaults, `${opts.scenario.name}: the system's fault schedule`) : null);
     this.seed = opts.seed;
     this.trace = opts.trace ?? null;
-    this.traceStates = opts.traceStates ?? false;
+    this.traceLevel = opts.traceLevel ?? (opts.traceStates ? 'states' : 'events');
     this.checks = opts.checks ?? false;
     this.replayCommand = opts.replayCommand ?? `halfmoon run --scenario ${opts.scenario.name} --seed ${opts.seed}`;
     const rng = createRng(opts.seed, opts.scenario.rng);
@@ -214,6 +212,7 @@ export class Simulator implements FaultHost {
         variant: this.scenario.variant,
         nodes: this.nodes.map((n) => ({ id: n.id, role: n.role, driver: n.driver })),
         replay: this.replayCommand,
+        level: this.traceLevel,
       });
     }
   }
@@ -373,7 +372,7 @@ export class Simulator implements FaultHost {
       if (msgId >= 0) rec.msgId = msgId;
       if (msgIds && msgIds.length) rec.msgIds = msgIds;
       if (this.checks) rec.before = before;
-      if (this.traceStates && n.up) rec.state = this.traceState(n);
+      if (this.traceLevel !== 'events' && n.up) rec.state = this.traceState(n);
       this.trace.write(rec);
     }
     this.checkInvariants(n);
@@ -509,17 +508,16 @@ export class Simulator implements FaultHost {
   }
 
   /**
-   * The state a trace records for a node: its machine's `traceView` if it has one, else the whole
-   * state, elided beyond TRACE_STATE_VALUES_MAX values so a trace stays proportional to the run.
+   * The state a trace records for a node, raw (the trace sink encodes it, as a change from the
+   * node's previous one): its machine's `traceView` if it has one, or with level 'full' the whole
+   * state.
    */
   private traceState(n: SimNode): unknown {
-    const v = n.machine.traceView ? n.machine.traceView(n.state) : n.state;
-    const shown = toDisplayBounded(v, TRACE_STATE_VALUES_MAX);
-    return shown === null ? { $elided: `state of more than ${TRACE_STATE_VALUES_MAX} values` } : shown;
+    return this.traceLevel === 'states' && n.machine.traceView ? n.machine.traceView(n.state) : n.state;
   }
 
   private traceBoot(n: SimNode): void {
-    if (this.trace && this.traceStates) this.trace.write({ type: 'boot', t: this.nowUs, node: n.id, state: this.traceState(n) });
+    if (this.trace && this.traceLevel !== 'events') this.trace.write({ type: 'boot', t: this.nowUs, node: n.id, state: this.traceState(n) });
   }
 
   private netFate(fate: NetFate | 'stale' | 'down', from: number, to: number, msgId: number): void {

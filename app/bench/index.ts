@@ -4,7 +4,12 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Machine } from '../../src/core/contract.ts';
+import { replayFile } from '../../sim/replay.ts';
+import { loadTrace } from '../viewer/load.ts';
 import { EventQueue } from '../../sim/queue.ts';
 import { createRng } from '../../sim/rng.ts';
 import { bokiAppendBench, realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
@@ -472,4 +477,82 @@ const sweepRssBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, sweepBench, viewerBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];
+/**
+ * Traces of the flagship failing seed (issue 17): wf-crash-storm, protocol unsafe, seed 1. The
+ * run without a trace, with a compact trace (plain and gzip, level states), with level events and
+ * full; the files' sizes; replaying the trace (the hash must match); loading it for the viewer
+ * (time and the memory it holds). Run time is the median of `rounds` runs (CPU time of this
+ * process, which a loaded machine distorts less than wall time, and wall time).
+ */
+const traceBench: Bench = {
+  name: 'trace-wf-crash-storm',
+  description: 'record, replay and load the wf-crash-storm unsafe seed 1 trace (plain, gzip, levels)',
+  async run(quick) {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-bench-trace-'));
+    const req = { scenario: 'wf-crash-storm', seed: 1, sets: [['protocol', 'unsafe']] as [string, string][] };
+    const rounds = quick ? 1 : 3;
+    const time = (f: () => void) => {
+      const cpu: number[] = [];
+      const wall: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const c = process.cpuUsage();
+        const w = wallNowMs();
+        f();
+        wall.push(wallNowMs() - w);
+        const d = process.cpuUsage(c);
+        cpu.push((d.user + d.system) / 1000);
+      }
+      cpu.sort((a, b) => a - b);
+      wall.sort((a, b) => a - b);
+      return { cpu: Math.round(cpu[Math.floor(rounds / 2)]!), wall: Math.round(wall[Math.floor(rounds / 2)]!) };
+    };
+    let hash = '';
+    let events = 0;
+    const bare = time(() => {
+      const r = runOnce(req);
+      hash = r.traceHash;
+      events = r.events;
+    });
+    const plain = join(dir, 't.jsonl');
+    const gz = join(dir, 't.jsonl.gz');
+    const ev = join(dir, 'events.jsonl.gz');
+    const full = join(dir, 'full.jsonl.gz');
+    const tPlain = time(() => void runOnce({ ...req, tracePath: plain }));
+    const tGz = time(() => void runOnce({ ...req, tracePath: gz }));
+    runOnce({ ...req, tracePath: ev, traceLevel: 'events' });
+    runOnce({ ...req, tracePath: full, traceLevel: 'full' });
+    const rep = await replayFile(gz);
+    const rss0 = process.memoryUsage().rss;
+    const l0 = wallNowMs();
+    const loaded = await loadTrace(gz);
+    const loadMs = wallNowMs() - l0;
+    const rss1 = process.memoryUsage().rss;
+    const mb = (f: string) => Math.round(statSync(f).size / 1e4) / 100;
+    const pct = (a: number, b: number) => Math.round(((a - b) / b) * 1000) / 10;
+    const figures = {
+      events,
+      traceHash: hash,
+      runCpuMs: bare.cpu,
+      runWallMs: bare.wall,
+      tracedCpuMs: tPlain.cpu,
+      tracedWallMs: tPlain.wall,
+      tracedExtraCpuPct: pct(tPlain.cpu, bare.cpu),
+      tracedGzCpuMs: tGz.cpu,
+      tracedGzExtraCpuPct: pct(tGz.cpu, bare.cpu),
+      traceMB: mb(plain),
+      traceGzMB: mb(gz),
+      traceEventsGzMB: mb(ev),
+      traceFullGzMB: mb(full),
+      smallerThanV1x: Math.round(637 / mb(plain)),
+      replayMatches: rep.matches ? 'yes' : 'NO',
+      viewerLoadMs: Math.round(loadMs),
+      viewerHeldMB: Math.round(loaded.memoryBytes / 1e5) / 10,
+      viewerRssGrowthMB: Math.round((rss1 - rss0) / 1e5) / 10,
+      viewerSteps: loaded.model.steps.rec.length,
+    };
+    rmSync(dir, { recursive: true, force: true });
+    return { name: this.name, figures };
+  },
+};
+
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, sweepBench, viewerBench, traceBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];

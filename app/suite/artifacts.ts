@@ -26,7 +26,7 @@ export async function writeArtifacts(dir: string, e: SuiteEntry, seed: number, i
   const html = trace.replace(/\.jsonl$/, '.html');
   const scenario = resolveScenario({ scenario: e.scenario, sets: entrySets(e), variant: e.variant });
   const r = shrinkToTrace(scenario, seed, null, invariant, shrinkRuns, new FileTraceSink(trace), trace);
-  const loaded = loadTrace(trace);
-  writeFileSync(html, await renderPage(loaded.model.meta.file, { model: loaded.model, text: loaded.text }));
+  const loaded = await loadTrace(trace);
+  writeFileSync(html, await renderPage(loaded.model.meta.file, { model: loaded.model, index: loaded.index, blobs: loaded.blobLines().join('\n'), text: loaded.compactLines(0, loaded.index.records).join('\n') }));
   return { seed, trace, html, faults: [r.original.faults, r.shrunk.faults], events: [r.original.events, r.shrunk.events] };
 }

@@ -1,13 +1,15 @@
 /**
  * The viewer page: the client (`sim/viewer/client/main.ts`) bundled with esbuild's JS API into one
- * inline script, a stylesheet, and, for the self-contained file, the model and the trace text
- * embedded as inert script elements. Everything embedded is escaped so that no `</script>` (or
+ * inline script, a stylesheet, and, for the self-contained file, the model, the record index,
+ * the blobs and the compact trace lines embedded as inert script elements (the client decodes
+ * pages of records from them on demand, as the server would). Everything embedded is escaped so that no `</script>` (or
  * any `<`) inside a trace can end its element early: JSON text gets `<` as `\u003c`, which is the
  * same string once parsed, and the bundle gets `<\/script` inside its string literals.
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { ViewModel } from './model.ts';
+import type { RecordIndex } from './record-pages.ts';
 
 const CLIENT_ENTRY = fileURLToPath(new URL('./client/main.ts', import.meta.url));
 
@@ -52,8 +54,11 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** What a self-contained page embeds: the model, the record index, the blobs and the compact record lines. */
 export interface PageData {
   readonly model: ViewModel;
+  readonly index: RecordIndex;
+  readonly blobs: string;
   readonly text: string;
 }
 
@@ -61,7 +66,7 @@ export interface PageData {
 export async function renderPage(title: string, data: PageData | null): Promise<string> {
   const js = await clientBundle();
   const embedded = data
-    ? `<script id="hm-model" type="application/json">${escapeJsonForHtml(JSON.stringify(data.model))}</script>\n<script id="hm-trace" type="application/x-ndjson">${escapeJsonForHtml(data.text)}</script>\n`
+    ? `<script id="hm-model" type="application/json">${escapeJsonForHtml(JSON.stringify(data.model))}</script>\n<script id="hm-index" type="application/json">${escapeJsonForHtml(JSON.stringify(data.index))}</script>\n<script id="hm-blobs" type="application/x-ndjson">${escapeJsonForHtml(data.blobs)}</script>\n<script id="hm-trace" type="application/x-ndjson">${escapeJsonForHtml(data.text)}</script>\n`
     : '';
   return `<!doctype html>
 <html lang="en">

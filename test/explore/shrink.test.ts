@@ -39,7 +39,7 @@ describe('shrinking simulator failures', () => {
     expect(j.original.events).toBe(r.events);
     expect(j.shrunk.faults).toBeLessThan(j.original.faults);
     expect(j.shrunk.events).toBeLessThan(j.original.events);
-    const rep = replayFile(small);
+    const rep = await replayFile(small);
     expect(rep.matches).toBe(true);
     expect(rep.divergence).toBeNull();
     expect(rep.result.violations[0]!.invariant).toBe('replica-timestamp-monotonic');
@@ -64,7 +64,7 @@ describe('shrinking simulator failures', () => {
     expect(readdirSync(dir).sort()).toEqual(j.failingSeeds.map((s: number) => `shrunk-seed-${s}.jsonl`).sort());
     for (const x of j.shrunk) {
       expect(x.shrunk.events).toBeLessThanOrEqual(x.original.events);
-      expect(replayFile(x.trace).matches).toBe(true);
+      expect((await replayFile(x.trace)).matches).toBe(true);
     }
   });
 });

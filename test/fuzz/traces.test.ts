@@ -9,7 +9,7 @@
  * each must succeed (a replay may report a mismatch) or throw an InputError of one line.
  */
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -18,15 +18,15 @@ import { toPerfetto } from '../../app/viewer/perfetto.ts';
 import { isInputError } from '../../src/core/assert.ts';
 import { replayFile } from '../../sim/replay.ts';
 import { runOnce } from '../../sim/run.ts';
-import { MemoryTraceSink } from '../../sim/trace.ts';
 
 const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const tmp = mkdtempSync(join(tmpdir(), 'hm-fuzz-trace-'));
 
-const sink = new MemoryTraceSink();
-runOnce({ scenario: 'register-smoke', seed: 7, sets: [['opsPerClient', 3]], traceSink: sink, traceStates: true, recordDecisions: true });
-const LINES = sink.records.map((r) => JSON.stringify(r));
+// The trace as `run --trace` writes it (the compact format, trace-format.md), one record a line.
+const BASE = join(tmp, 'base.jsonl');
+runOnce({ scenario: 'register-smoke', seed: 7, sets: [['opsPerClient', 3]], tracePath: BASE, traceStates: true, recordDecisions: true });
+const LINES = readFileSync(BASE, 'utf8').split('\n').filter((l) => l !== '');
 const TEXT = LINES.join('\n') + '\n';
 
 type Path = (string | number)[];
@@ -82,26 +82,26 @@ function oneLineInputError(e: unknown): void {
   expect((e as Error).message).not.toMatch(/[\r\n]/);
 }
 
-it('the unmutated trace loads and replays', () => {
+it('the unmutated trace loads and replays', async () => {
   const f = join(tmp, 'clean.jsonl');
   writeFileSync(f, TEXT);
-  expect(loadTrace(f).model).toBeTruthy();
-  expect(replayFile(f).matches).toBe(true);
+  expect((await loadTrace(f)).model).toBeTruthy();
+  expect((await replayFile(f)).matches).toBe(true);
 });
 
-it(`${FUZZ_RUNS} mutated traces: view, export and replay load them or throw one InputError line`, () => {
+it(`${FUZZ_RUNS} mutated traces: view, export and replay load them or throw one InputError line`, async () => {
   let n = 0;
-  fc.assert(
-    fc.property(mutation, (m) => {
+  await fc.assert(
+    fc.asyncProperty(mutation, async (m) => {
       const f = join(tmp, `case-${n++ % 8}.jsonl`);
       writeFileSync(f, m(TEXT));
       try {
-        toPerfetto(loadTrace(f).model);
+        toPerfetto((await loadTrace(f)).model);
       } catch (e) {
         oneLineInputError(e);
       }
       try {
-        replayFile(f);
+        await replayFile(f);
       } catch (e) {
         oneLineInputError(e);
       }

@@ -54,17 +54,17 @@ describe('determinism', () => {
     expect(checked.traceHash).toBe(plain.traceHash);
   });
 
-  it('replays a trace from its decision log and from its seed', () => {
+  it('replays a trace from its decision log and from its seed', async () => {
     const file = join(tmp, 'chaos.jsonl');
     const r = runOnce({ scenario: 'register-chaos', seed: 9, tracePath: file });
-    const fromLog = replayFile(file);
+    const fromLog = await replayFile(file);
     expect(fromLog.matches).toBe(true);
     expect(fromLog.actualHash).toBe(r.traceHash);
-    const fromSeed = replayFile(file, { fromSeed: true });
+    const fromSeed = await replayFile(file, { fromSeed: true });
     expect(fromSeed.matches).toBe(true);
   });
 
-  it('reports where a tampered decision log diverges', () => {
+  it('reports where a tampered decision log diverges', async () => {
     const file = join(tmp, 'smoke.jsonl');
     runOnce({ scenario: 'register-smoke', seed: 2, tracePath: file });
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -75,7 +75,7 @@ describe('determinism', () => {
     lines[lines.length - 1] = JSON.stringify(end);
     const bad = join(tmp, 'tampered.jsonl');
     writeFileSync(bad, lines.join('\n') + '\n');
-    const out = replayFile(bad);
+    const out = await replayFile(bad);
     expect(out.matches).toBe(false);
     expect(out.divergence).toMatch(/replay diverged at choice \d+: the log has 'something-else'/);
     expect(ReplayDivergence).toBeDefined();

@@ -1,5 +1,6 @@
 /** Traces for the viewer tests: real simulator runs written to a temporary directory, once per process. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { TraceDecoder } from '../../sim/trace-codec.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runOnce } from '../../sim/run.ts';
@@ -26,11 +27,15 @@ export const CRASH_FAILURE = { scenario: 'register-crash', seed: 1, variant: 'ac
 /** A failing run judged on the whole history: a stale read under a partition. */
 export const PARTITION_FAILURE = { scenario: 'register-partition', seed: 4, variant: 'read-one' } as const;
 
+/** A (plain) trace's records, expanded as every reader sees them (states whole, references resolved). */
 export function records(path: string): Record<string, unknown>[] {
+  const dec = new TraceDecoder();
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .map((r, i) => (i === 0 ? r : dec.feed(r)))
+    .filter((r): r is Record<string, unknown> => r !== null);
 }
 
 export function writeRecords(name: string, recs: readonly Record<string, unknown>[]): string {

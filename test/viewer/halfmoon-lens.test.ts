@@ -5,7 +5,8 @@
  * names the execution's instance, step and cursor and the log records it appended or read, as the
  * viewer's details panel shows them.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ViewModel } from '../../app/viewer/model.ts';
 import { isObj, type StepView } from '../../app/viewer/lens.ts';
 import { loadTrace } from '../../app/viewer/load.ts';
 import { lensFor } from '../../app/viewer/systems/index.ts';
@@ -16,7 +17,10 @@ import { runOnce } from '../../sim/run.ts';
 describe('halfmoon lens', () => {
   const path = join(tmp, 'wf-singleop.jsonl');
   const result = runOnce({ scenario: 'wf-singleop', seed: 1, sets: [['requests', 6]], tracePath: path });
-  const m = loadTrace(path).model;
+  let m: ViewModel;
+  beforeAll(async () => {
+    m = (await loadTrace(path)).model;
+  });
   const recs = records(path);
   const lens = lensFor('halfmoon')!;
 

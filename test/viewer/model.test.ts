@@ -23,9 +23,9 @@ describe('view model of simulator traces', () => {
     ['register-duplicate', 2],
     ['register-restart', 5],
   ] as const) {
-    it(`${scenario} seed ${seed}: message fates match the simulator's counts`, () => {
+    it(`${scenario} seed ${seed}: message fates match the simulator's counts`, async () => {
       const { path, result } = simTrace(scenario, seed);
-      const m = loadTrace(path).model;
+      const m = (await loadTrace(path)).model;
       const f = result.faults;
       expect(m.steps.rec.length).toBe(result.events);
       expect(m.meta.traceHash).toBe(result.traceHash);
@@ -67,9 +67,9 @@ describe('view model of simulator traces', () => {
     });
   }
 
-  it('attributes a step-anchored violation to the step the simulator names, with its causal past', () => {
+  it('attributes a step-anchored violation to the step the simulator names, with its causal past', async () => {
     const { path, result } = simTrace(CRASH_FAILURE.scenario, CRASH_FAILURE.seed, CRASH_FAILURE.variant);
-    const m = loadTrace(path).model;
+    const m = (await loadTrace(path)).model;
     expect(result.violations).toHaveLength(1);
     const sv = result.violations[0]!;
     const [v] = m.violations;
@@ -93,9 +93,9 @@ describe('view model of simulator traces', () => {
     expect(m.lanes.node.length).toBeGreaterThan(0); // the crash drew a down interval
   });
 
-  it('anchors a history-level violation to the operations its message names', () => {
+  it('anchors a history-level violation to the operations its message names', async () => {
     const { path } = simTrace(PARTITION_FAILURE.scenario, PARTITION_FAILURE.seed, PARTITION_FAILURE.variant);
-    const m = loadTrace(path).model;
+    const m = (await loadTrace(path)).model;
     const [v] = m.violations;
     expect(v!.invariant).toBe('linearizability');
     expect(v!.step).toBe(-1);
@@ -121,9 +121,9 @@ describe('view model of simulator traces', () => {
     expect(m.partitions.p0.length).toBeGreaterThan(0);
   });
 
-  it('tags the register quorum messages with the client request they serve', () => {
+  it('tags the register quorum messages with the client request they serve', async () => {
     const { path } = simTrace('register-chaos', 3);
-    const m = loadTrace(path).model;
+    const m = (await loadTrace(path)).model;
     const tagged = m.steps.req.filter((r) => r >= 0).length;
     expect(tagged / m.steps.req.length).toBeGreaterThan(0.95);
     // A get and its acknowledgement carry the same request as the client step that sent the get.
@@ -134,10 +134,10 @@ describe('view model of simulator traces', () => {
 });
 
 describe('view model of traces from other sources', () => {
-  it('pairs messages by content in an explorer counterexample without ids, states or net records', () => {
+  it('pairs messages by content in an explorer counterexample without ids, states or net records', async () => {
     const { path } = simTrace('register-duplicate', 2);
-    const sim = loadTrace(path).model;
-    const ex = loadTrace(writeRecords('explore.jsonl', asExplorerTrace(records(path)))).model;
+    const sim = (await loadTrace(path)).model;
+    const ex = (await loadTrace(writeRecords('explore.jsonl', asExplorerTrace(records(path))))).model;
     expect(ex.meta.source).toBe('explore');
     expect(ex.meta.timeUnit).toBe('step');
     expect(ex.meta.msgIdMode).toBe('content');
@@ -156,10 +156,10 @@ describe('view model of traces from other sources', () => {
     expect(ex.ops.length).toBe(sim.ops.length);
   });
 
-  it('reads a real-runtime recording: wall-clock times, out of order across nodes', () => {
+  it('reads a real-runtime recording: wall-clock times, out of order across nodes', async () => {
     const { path } = simTrace('register-chaos', 3);
-    const sim = loadTrace(path).model;
-    const real = loadTrace(writeRecords('real.jsonl', asRealTrace(records(path)))).model;
+    const sim = (await loadTrace(path)).model;
+    const real = (await loadTrace(writeRecords('real.jsonl', asRealTrace(records(path))))).model;
     expect(real.meta.clock).toBe('wall');
     expect(real.meta.t0).toBeGreaterThan(1e15);
     expect(real.steps.t[0]).toBeGreaterThanOrEqual(0);
@@ -172,7 +172,7 @@ describe('view model of traces from other sources', () => {
     for (const o of real.ops) if (o.callStep >= 0) expect(real.nodes[real.steps.node[o.callStep]!]!.id).toBe('driver');
   });
 
-  it('survives records with missing fields and unknown record types', () => {
+  it('survives records with missing fields and unknown record types', async () => {
     const recs: Record<string, unknown>[] = [
       { type: 'header', format: 'halfmoon-trace', version: 1 },
       { type: 'step', node: 'a' },
@@ -194,13 +194,13 @@ describe('view model of traces from other sources', () => {
 });
 
 describe('mentioned requests', () => {
-  it('finds request ids inside a checker message, in order, without trailing punctuation', () => {
+  it('finds request ids inside a checker message, in order, without trailing punctuation', async () => {
     const known = new Set(['c2#0', 'c0#25', 'c1#3']);
     expect(mentionedRequests('no linearization: c2#0 by c2 cannot be placed (ended at c0#25.) c2#0 again', known)).toEqual(['c2#0', 'c0#25']);
     expect(mentionedRequests('nothing here: c9#9', known)).toEqual([]);
   });
 
-  it('the register lens exists and the generic view needs none', () => {
+  it('the register lens exists and the generic view needs none', async () => {
     expect(lensFor('register')?.system).toBe('register');
     expect(lensFor('no-such-system')).toBeNull();
   });

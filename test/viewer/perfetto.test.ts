@@ -19,7 +19,7 @@ const M = (ev: Record<string, unknown>[]) => ({ traceEvents: ev, displayTimeUnit
 const X = (ts: number, dur: number, tid = 1, name = 'x') => ({ ph: 'X', name, ts, dur, pid: 1, tid });
 
 describe('trace-event validator', () => {
-  it('accepts a small well-formed trace using every phase', () => {
+  it('accepts a small well-formed trace using every phase', async () => {
     const ok = M([
       { ph: 'M', name: 'process_name', pid: 1, args: { name: 'p' } },
       { ph: 'M', name: 'thread_name', pid: 1, tid: 1, args: { name: 't1' } },
@@ -90,7 +90,7 @@ describe('trace-event validator', () => {
     ['bad displayTimeUnit', { traceEvents: [], displayTimeUnit: 'us' }, /displayTimeUnit/],
   ];
   for (const [what, doc, re] of broken) {
-    it(`rejects ${what}`, () => {
+    it(`rejects ${what}`, async () => {
       const problems = validateTraceEvents(doc);
       expect(problems.length).toBeGreaterThan(0);
       expect(problems.join('\n')).toMatch(re);
@@ -98,8 +98,8 @@ describe('trace-event validator', () => {
   }
 });
 
-function exportOf(path: string) {
-  const trace = loadTrace(path);
+async function exportOf(path: string) {
+  const trace = await loadTrace(path);
   const doc = JSON.parse(JSON.stringify(toPerfetto(trace.model))) as { traceEvents: TraceEvent[]; displayTimeUnit: string; otherData: Record<string, unknown> };
   return { model: trace.model, doc };
 }
@@ -113,9 +113,9 @@ describe('Perfetto export', () => {
     [PARTITION_FAILURE.scenario, PARTITION_FAILURE.seed, PARTITION_FAILURE.variant],
   ];
   for (const [scenario, seed, variant] of runs) {
-    it(`${scenario}${variant ? ` (${variant})` : ''} seed ${seed} validates and maps the model`, () => {
+    it(`${scenario}${variant ? ` (${variant})` : ''} seed ${seed} validates and maps the model`, async () => {
       const { path } = simTrace(scenario, seed, variant);
-      const { model: m, doc } = exportOf(path);
+      const { model: m, doc } = await exportOf(path);
       expect(validateTraceEvents(doc)).toEqual([]);
       expect(doc.displayTimeUnit).toBe('ns');
       const ev = doc.traceEvents;
@@ -144,17 +144,17 @@ describe('Perfetto export', () => {
     });
   }
 
-  it('validates for an explorer counterexample and a real-runtime recording', () => {
+  it('validates for an explorer counterexample and a real-runtime recording', async () => {
     const { path } = simTrace(CRASH_FAILURE.scenario, CRASH_FAILURE.seed, CRASH_FAILURE.variant);
-    const ex = exportOf(writeRecords('explore-export.jsonl', asExplorerTrace(records(path))));
+    const ex = await exportOf(writeRecords('explore-export.jsonl', asExplorerTrace(records(path))));
     expect(validateTraceEvents(ex.doc)).toEqual([]);
     expect(String(ex.doc.otherData.timeUnit)).toMatch(/explorer steps/);
-    const real = exportOf(writeRecords('real-export.jsonl', asRealTrace(records(path))));
+    const real = await exportOf(writeRecords('real-export.jsonl', asRealTrace(records(path))));
     expect(validateTraceEvents(real.doc)).toEqual([]);
     expect(String(real.doc.otherData.timeUnit)).toMatch(/wall-clock/);
   });
 
-  it('validates for a synthetic run of 20,000 steps', () => {
+  it('validates for a synthetic run of 20,000 steps', async () => {
     const lines = syntheticTraceLines({ steps: 20_000, states: false });
     const m = buildModel(
       lines.map((l) => JSON.parse(l) as Record<string, unknown>),

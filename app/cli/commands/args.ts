@@ -1,6 +1,7 @@
 /** Argument parsing shared by commands; every failure is an InputError naming the flag. */
 import { InputError } from '../../../src/core/assert.ts';
 import { MAX_SEED } from '../../../sim/rng.ts';
+import { TRACE_LEVELS, type TraceLevel } from '../../../sim/trace.ts';
 import { parseSetValue } from '../../../src/scenario/scenario.ts';
 
 export const DEFAULT_SCENARIO = 'register-smoke';
@@ -96,4 +97,18 @@ export function variantArg(values: Record<string, unknown>): string | null {
   if (v === undefined) return null;
   if (typeof v !== 'string' || v === '') throw new InputError('--variant: expected a variant name');
   return v;
+}
+
+/** `--trace-level` and `--trace-window` (they need `--trace`). */
+export function traceOptions(values: Record<string, unknown>, tracePath: string | null): { level: TraceLevel; window: number | null } {
+  const l = values['trace-level'];
+  const w = values['trace-window'];
+  if ((l !== undefined || w !== undefined) && tracePath === null) throw new InputError(`${l !== undefined ? '--trace-level' : '--trace-window'} needs --trace <file>`);
+  if (l !== undefined && !(TRACE_LEVELS as readonly unknown[]).includes(l)) throw new InputError(`--trace-level: expected one of ${TRACE_LEVELS.join(', ')}, got '${String(l)}'`);
+  let window: number | null = null;
+  if (w !== undefined) {
+    if (typeof w !== 'string' || !/^\d+$/.test(w) || Number(w) < 1 || Number(w) > 100_000_000) throw new InputError(`--trace-window: expected a number of steps 1..100000000, got '${String(w)}'`);
+    window = Number(w);
+  }
+  return { level: (l as TraceLevel | undefined) ?? 'states', window };
 }

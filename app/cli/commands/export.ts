@@ -22,13 +22,13 @@ Exit codes: 0 written, 2 bad input.`,
     out: { type: 'string' },
   },
   positionals: 1,
-  run(values, pos, io) {
+  async run(values, pos, io) {
     const file = pos[0];
     if (!file) throw new InputError('a trace file is required (halfmoon export --perfetto <trace-file>)');
     if (values.perfetto !== true) throw new InputError('choose an output format: --perfetto');
     const out = values.out as string | undefined;
     if (out !== undefined && out === '') throw new InputError('--out: expected a file name');
-    const trace = loadTrace(file);
+    const trace = await loadTrace(file);
     const doc = toPerfetto(trace.model);
     const json = JSON.stringify(doc);
     const problems = validateTraceEvents(JSON.parse(json));

@@ -19,14 +19,14 @@ diverged from the recording; 2 bad input.`,
     json: { type: 'boolean' },
   },
   positionals: 1,
-  run(values, pos, io) {
+  async run(values, pos, io) {
     const file = pos[0];
     if (!file) {
       io.err('halfmoon replay: a trace file is required');
       return 2;
     }
     const out = values.trace as string | undefined;
-    const r = replayFile(file, { fromSeed: values['from-seed'] === true, traceSink: out ? new FileTraceSink(out) : null });
+    const r = await replayFile(file, { fromSeed: values['from-seed'] === true, traceSink: out ? new FileTraceSink(out) : null });
     if (values.json) {
       io.out(JSON.stringify({ ...runJson(r.result), replayOf: file, expectedHash: r.expectedHash, matches: r.matches, divergence: r.divergence }));
     } else {

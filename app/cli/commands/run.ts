@@ -1,5 +1,5 @@
 import { runOnce } from '../../../sim/run.ts';
-import { parseSeed, parseSets, scenarioArg, scenarioOptions, variantArg } from './args.ts';
+import { parseSeed, traceOptions, parseSets, scenarioArg, scenarioOptions, variantArg } from './args.ts';
 import { runJson, runLines } from './format.ts';
 import type { Command } from './types.ts';
 
@@ -7,13 +7,18 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run one scenario with one seed and print its verdict',
   usage: `usage: halfmoon run [--scenario <name|file>] [--seed <n>] [--trace <file>] [--json]
+                    [--trace-level events|states|full] [--trace-window <steps>]
                     [--set <key=value>]... [--variant <name>] [--protocol <name>] [--checks]
 
 Runs one simulation. Same scenario, same seed: same run, same trace hash, on any machine.
 
   --scenario <name|file>  a scenario from 'halfmoon scenarios' or a YAML file (default: register-smoke)
   --seed <n>              the run's seed, 0 <= n < 2^53 (default 1)
-  --trace <file>          write a JSONL trace (events, messages, faults, states, decision log)
+  --trace <file>          write a compact JSONL trace (events, messages, faults, states as changes,
+                          decision log); a name ending in .gz writes it gzip-compressed
+  --trace-level <l>       events: no states; states (default): what the viewer shows (each
+                          machine's trace view); full: every node's whole state
+  --trace-window <steps>  keep only the last <steps> steps (those leading to the violation)
   --json                  print one JSON object instead of the human summary
   --set <key=value>       override a system parameter (no dot) or any scenario field (dotted path)
   --variant <name>        run a named variant (see 'halfmoon variants')
@@ -25,18 +30,23 @@ Exit codes: 0 all invariants held, 1 a violation was found, 2 bad input.`,
     ...scenarioOptions,
     seed: { type: 'string' },
     trace: { type: 'string' },
+    'trace-level': { type: 'string' },
+    'trace-window': { type: 'string' },
     json: { type: 'boolean' },
     checks: { type: 'boolean' },
   },
   run(values, _pos, io) {
     const seed = values.seed === undefined ? 1 : parseSeed(values.seed);
     const tracePath = (values.trace as string | undefined) ?? null;
+    const { level, window } = traceOptions(values, tracePath);
     const r = runOnce({
       scenario: scenarioArg(values),
       seed,
       sets: parseSets(values),
       variant: variantArg(values),
       tracePath,
+      traceLevel: level,
+      traceWindow: window,
       checks: values.checks === true,
     });
     if (values.json) io.out(JSON.stringify(runJson(r)));

@@ -79,12 +79,12 @@ Explorer traces: removes steps of the counterexample while it still fails.
 Exit codes: 0 shrunk (or already minimal), 2 bad input (including a trace without a violation).`,
   options: { out: { type: 'string' }, runs: { type: 'string' }, invariant: { type: 'string' }, json: { type: 'boolean' } },
   positionals: 1,
-  run(values, pos, io) {
+  async run(values, pos, io) {
     const file = pos[0];
     if (!file) throw new InputError('a trace file is required');
     const out = typeof values.out === 'string' ? values.out : file.replace(/(\.jsonl)?$/, '.shrunk.jsonl');
     const runs = values.runs === undefined ? 300 : parseCount(values.runs, '--runs', 1, 1_000_000);
-    const trace = readTrace(file);
+    const trace = await readTrace(file);
     const source = typeof trace.header.source === 'string' ? trace.header.source : 'sim';
     if (source === 'sim') return shrinkSim(trace, file, out, runs, values, io);
     if (source === 'explore') return shrinkExplore(trace, file, out, runs, values, io);

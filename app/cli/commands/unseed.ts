@@ -15,7 +15,7 @@ import { InputError } from '../../../src/core/assert.ts';
 import { replayFile } from '../../../sim/replay.ts';
 import { runOnce } from '../../../sim/run.ts';
 import { sweep } from '../../../sim/sweep.ts';
-import { MemoryTraceSink, readTrace } from '../../../sim/trace.ts';
+import { readTraceRecords } from '../../../sim/trace.ts';
 import { parseSeedRange, parseSets, parseWorkers, scenarioOptions, type SeedRange, variantArg } from './args.ts';
 import type { Command } from './types.ts';
 
@@ -103,16 +103,25 @@ async function sideA(req: UnseedRequest, scenario: string, seeds: readonly numbe
   return new Map(r.perSeed.map((s) => [s.seed, s.traceHash]));
 }
 
+/** A trace's records, expanded (the header first; blob records resolved into their users). */
+async function recordsOf(file: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  await readTraceRecords(file, (r, i) => {
+    if (i >= 0) out.push(r);
+  });
+  return out;
+}
+
 /** Both sides of one seed again, with traces: where they part. */
 async function diagnose(req: UnseedRequest, scenario: string, seed: number, hashA: string, hashB: string): Promise<UnseedMismatch> {
   const dir = mkdtempSync(join(tmpdir(), 'hm-unseed-'));
   try {
-    const sink = new MemoryTraceSink();
-    runOnce({ scenario, seed, sets: req.sets, variant: req.variant, traceSink: sink, traceStates: false, recordDecisions: true });
+    const fileA = join(dir, `a-${seed}.jsonl`);
+    runOnce({ scenario, seed, sets: req.sets, variant: req.variant, tracePath: fileA, traceStates: false, recordDecisions: true });
     await childSide(req, [scenario], { from: seed, to: seed }, dir);
     const file = join(dir, `${seed}.jsonl`);
-    const b = readTrace(file).records;
-    const a = sink.records;
+    const a = await recordsOf(fileA);
+    const b = await recordsOf(file);
     let first: UnseedMismatch['firstDivergingEvent'] = null;
     for (let i = 1; i < Math.max(a.length, b.length); i++) {
       if (JSON.stringify(a[i] ?? null) !== JSON.stringify(b[i] ?? null)) {
@@ -120,7 +129,7 @@ async function diagnose(req: UnseedRequest, scenario: string, seed: number, hash
         break;
       }
     }
-    const rep = replayFile(file);
+    const rep = await replayFile(file);
     const replay = rep.divergence ?? (rep.actualHash !== hashA ? `the second process's decision log replays here to ${rep.actualHash}, not ${hashA}` : null);
     return { scenario, seed, hashA, hashB, firstDivergingEvent: first, replay };
   } finally {

@@ -17,8 +17,10 @@ before and after, its effects and the client operations around it.
   --port <n>         serve on 127.0.0.1:<n> (default: a free port); the address is printed
   --out <file.html>  write one self-contained HTML file that opens from disk, instead of serving
 
-Reads traces written by 'halfmoon run --trace', explorer counterexamples and real-runtime
-recordings alike. Stop the server with Ctrl-C.
+Reads traces written by 'halfmoon run --trace' (plain or .gz), explorer counterexamples and
+real-runtime recordings alike, streaming: the server keeps the trace compressed in memory and
+sends the browser the records it shows (the violation and its lead-up first). Stop the server
+with Ctrl-C.
 
 Exit codes: 0 done, 2 bad input.`,
   options: {
@@ -38,9 +40,9 @@ Exit codes: 0 done, 2 bad input.`,
     const out = values.out as string | undefined;
     if (out !== undefined && values.port !== undefined) throw new InputError('--out and --port exclude each other: --out writes a file, --port serves');
     if (out !== undefined && out === '') throw new InputError('--out: expected a file name');
-    const trace = loadTrace(file);
+    const trace = await loadTrace(file);
     if (out !== undefined) {
-      const html = await renderPage(trace.model.meta.file, { model: trace.model, text: trace.text });
+      const html = await renderPage(trace.model.meta.file, { model: trace.model, index: trace.index, blobs: trace.blobLines().join('\n'), text: trace.compactLines(0, trace.index.records).join('\n') });
       try {
         writeFileSync(out, html);
       } catch (e) {

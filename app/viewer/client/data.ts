@@ -1,8 +1,9 @@
 /**
  * The viewer's data: the model's columns as typed arrays (indexed once, at load), and lazy access
- * to full records: a record is parsed from the trace text only when a panel needs it, and kept in
- * a small cache, so a 100,000-event trace costs one split of its text at load and nothing per
- * event afterwards.
+ * to full records, in pages of PAGE_RECORDS: from the `halfmoon view` server (`/records`), or
+ * decoded in the browser from the compact trace a self-contained page embeds. A record a panel
+ * asks for that is not loaded yet comes back null and its page is fetched; `onLoaded` then lets
+ * the app draw the panel again. A small cache of pages keeps memory flat for any trace length.
  */
 import type { SystemLens } from '../lens.ts';
 import type { ViewModel } from '../model.ts';
@@ -42,14 +43,20 @@ export interface Arrows {
   readonly req: Int32Array;
 }
 
-const CACHE_MAX = 256;
+const PAGES_MAX = 64;
+export const PAGE = 256;
+
+/** Fetches the expanded records [a, b). */
+export type RecordSource = (a: number, b: number) => Promise<Record<string, unknown>[]>;
 
 export class Data {
   readonly S: Steps;
   readonly A: Arrows;
   readonly lens: SystemLens | null;
-  private readonly lines: string[];
-  private readonly cache = new Map<number, Record<string, unknown>>();
+  private readonly pages = new Map<number, Record<string, unknown>[]>();
+  private readonly loading = new Map<number, Promise<void>>();
+  /** Called when a page a panel asked for has arrived. */
+  onLoaded: () => void = () => {};
   private arrowsByMsg: Map<number, number[]> | null = null;
   private stepsByReq: Map<number, number[]> | null = null;
   /** Arrows leaving and entering each step, built on first use. */
@@ -57,7 +64,7 @@ export class Data {
 
   constructor(
     readonly model: ViewModel,
-    text: string,
+    private readonly source: RecordSource,
   ) {
     const s = model.steps;
     this.S = {
@@ -93,7 +100,6 @@ export class Data {
       mkind: Int32Array.from(a.msg, (m) => msgKind[m]!),
       req: Int32Array.from(a.msg, (m) => msgReq[m]!),
     };
-    this.lines = text.split('\n');
     this.lens = lensFor(model.meta.system);
   }
 
@@ -101,20 +107,40 @@ export class Data {
     return i >= 0 ? (this.model.strings[i] ?? '?') : '';
   }
 
-  /** The record at index `rec` of the trace, parsed on demand. */
+  /** The record at index `rec` of the trace, or null while its page is being fetched. */
   record(rec: number): Record<string, unknown> | null {
-    if (rec < 0 || rec >= this.lines.length) return null;
-    const hit = this.cache.get(rec);
-    if (hit) return hit;
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(this.lines[rec]!) as Record<string, unknown>;
-    } catch {
-      return null;
+    if (rec < 0 || rec >= this.model.meta.records) return null;
+    const p = Math.floor(rec / PAGE);
+    const page = this.pages.get(p);
+    if (page) return page[rec - p * PAGE] ?? null;
+    void this.load(p).then(() => this.onLoaded());
+    return null;
+  }
+
+  /** Loads the pages holding these records (the violation and its lead-up before first paint). */
+  async ensure(recs: readonly number[]): Promise<void> {
+    const ps = new Set(recs.filter((r) => r >= 0).map((r) => Math.floor(r / PAGE)));
+    await Promise.all([...ps].map((p) => this.load(p)));
+  }
+
+  private load(p: number): Promise<void> {
+    if (this.pages.has(p)) return Promise.resolve();
+    let l = this.loading.get(p);
+    if (!l) {
+      l = this.source(p * PAGE, (p + 1) * PAGE).then(
+        (recs) => {
+          if (this.pages.size >= PAGES_MAX) this.pages.delete(this.pages.keys().next().value!);
+          this.pages.set(p, recs);
+          this.loading.delete(p);
+        },
+        (e: unknown) => {
+          this.loading.delete(p);
+          console.error('halfmoon viewer: cannot load records', e);
+        },
+      );
+      this.loading.set(p, l);
     }
-    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(rec, r);
-    return r;
+    return l;
   }
 
   arrowsOfMsg(m: number): number[] {

@@ -6,26 +6,48 @@
  */
 import { toPerfetto } from '../perfetto.ts';
 import type { ViewModel } from '../model.ts';
-import { Data, formatTime } from './data.ts';
+import { decodeRange, type RecordIndex } from '../record-pages.ts';
+import { TraceDecoder } from '../../../sim/trace-codec.ts';
+import { Data, formatTime, type RecordSource } from './data.ts';
 import { Diagram, type Target, type ViewState } from './diagram.ts';
 import { copyText, h } from './dom.ts';
 import { Panel } from './panel.ts';
 
-async function loadInputs(): Promise<{ model: ViewModel; text: string }> {
+/** The model and where records come from: embedded in the page, or the `halfmoon view` server. */
+async function loadInputs(): Promise<{ model: ViewModel; source: RecordSource }> {
   const m = document.getElementById('hm-model');
   const t = document.getElementById('hm-trace');
-  if (m && t) return { model: JSON.parse(m.textContent ?? '') as ViewModel, text: t.textContent ?? '' };
-  const [model, text] = await Promise.all([
-    fetch('model.json').then((r) => {
-      if (!r.ok) throw new Error(`model.json: HTTP ${r.status}`);
-      return r.json() as Promise<ViewModel>;
-    }),
-    fetch('trace.jsonl').then((r) => {
-      if (!r.ok) throw new Error(`trace.jsonl: HTTP ${r.status}`);
-      return r.text();
-    }),
-  ]);
-  return { model, text };
+  const ix = document.getElementById('hm-index');
+  const bl = document.getElementById('hm-blobs');
+  if (m && t && ix && bl) {
+    const model = JSON.parse(m.textContent ?? '') as ViewModel;
+    const index = JSON.parse(ix.textContent ?? '') as RecordIndex;
+    const lines = (t.textContent ?? '').split('\n');
+    const blobs = new TraceDecoder();
+    for (const l of (bl.textContent ?? '').split('\n')) if (l) blobs.feed(JSON.parse(l) as Record<string, unknown>);
+    const source: RecordSource = (a, b) => Promise.resolve(decodeRange(index, blobs.blobs, (i) => JSON.parse(lines[i]!) as Record<string, unknown>, a, b));
+    return { model, source };
+  }
+  const model = await fetch('model.json').then((r) => {
+    if (!r.ok) throw new Error(`model.json: HTTP ${r.status}`);
+    return r.json() as Promise<ViewModel>;
+  });
+  const source: RecordSource = (a, b) =>
+    fetch(`records?from=${a}&to=${b}`).then((r) => {
+      if (!r.ok) throw new Error(`records: HTTP ${r.status}`);
+      return r.json() as Promise<Record<string, unknown>[]>;
+    });
+  return { model, source };
+}
+
+/** Records the first paint shows: the violation's step, its state before, and its lead-up. */
+function firstRecords(model: ViewModel): number[] {
+  const v = model.violations[0];
+  const s = model.steps;
+  const ks = v ? [v.step, ...v.lead.slice(0, 8)] : [0];
+  const out: number[] = [];
+  for (const k of ks) if (k >= 0 && k < s.rec.length) out.push(s.rec[k]!, s.prev[k]!);
+  return out;
 }
 
 class App {
@@ -38,8 +60,10 @@ class App {
   private readonly reqInput: HTMLInputElement;
   private readonly status = h('div', { class: 'status' });
 
-  constructor(model: ViewModel, text: string) {
-    this.data = new Data(model, text);
+  constructor(data: Data) {
+    const model = data.model;
+    this.data = data;
+    this.data.onLoaded = () => this.reshow();
     const v = model.violations.length ? 0 : -1;
     this.state = { axis: 'order', top: -0.5, scale: 26, selected: -1, selArrow: -1, selFault: -1, hiddenNodes: new Set(), hiddenKinds: new Set(), req: -1, showTimers: true, showLost: true, violation: v };
     this.diagram = new Diagram(this.data, this.state, { select: (t) => this.select(t), viewChanged: () => {}, drawn: () => this.updateStatus() });
@@ -219,6 +243,13 @@ class App {
   // -------------------------------------------------------------------------------------------
   // Actions
 
+  /** Draws the panel again for the current selection (a page of records it needed arrived). */
+  private reshow(): void {
+    const st = this.state;
+    if (st.selected >= 0) this.panel.showStep(st.selected);
+    else if (st.selArrow >= 0) this.panel.showArrow(st.selArrow);
+  }
+
   select(t: Target, reveal = false): void {
     const st = this.state;
     st.selected = t.kind === 'step' ? t.k : -1;
@@ -359,8 +390,11 @@ declare global {
 }
 
 loadInputs()
-  .then(({ model, text }) => {
-    const app = new App(model, text);
+  .then(async ({ model, source }) => {
+    // The violation and the steps around it first; the rest when a panel asks for it.
+    const data = new Data(model, source);
+    await data.ensure(firstRecords(model));
+    const app = new App(data);
     window.halfmoonViewer = app;
     document.documentElement.dataset.ready = '1';
   })

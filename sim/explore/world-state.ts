@@ -29,7 +29,8 @@
  */
 import type { Effect, Input } from '../../src/core/contract.ts';
 import { hashInto, Lanes, sortedKeys } from './fasthash.ts';
-import type { HistoryEvent, Violation } from '../../src/core/system.ts';
+import { AssertionFailure } from '../../src/core/assert.ts';
+import type { HistoryEvent, NodeSpec, Violation } from '../../src/core/system.ts';
 
 export interface WorldOptions {
   /** Fault budget: at most this many crashes, restarts, dropped and duplicated messages. */
@@ -368,5 +369,65 @@ export function hashSlot(
   for (const t of timers) {
     h.str(t.name).num(t.delayUs);
     if (timed) h.num(t.deadlineUs);
+  }
+}
+
+/** An action's key (`SystemModel.actionKey`), built on first use (most actions are never asked for theirs). */
+export function actionKeyOf(a: WAction, specs: readonly NodeSpec[]): string {
+  if (a.key !== null) return a.key;
+  const id = specs[a.node]!.id;
+  let key: string;
+  switch (a.k) {
+    case A_DELIVER:
+      key = `deliver ${pktKey(a.pkt!)}`;
+      break;
+    case A_DUP:
+      key = `duplicate ${pktKey(a.pkt!)}`;
+      break;
+    case A_DROP:
+      key = `drop ${pktKey(a.pkt!)}`;
+      break;
+    case A_TIMER:
+      key = `timer ${id} ${a.name}`;
+      break;
+    case A_CRASH:
+      key = `crash ${id} keep ${a.keep}`;
+      break;
+    case A_RESTART:
+      key = `restart ${id}`;
+      break;
+    default:
+      throw new AssertionFailure(`unknown explorer action kind ${a.k}`);
+  }
+  if (a.choices.length > 0) key += `#${a.choices.join('.')}`;
+  a.key = key;
+  return key;
+}
+
+/** An action as one readable line. */
+export function describeWAction(a: WAction, w: World, specs: readonly NodeSpec[]): string {
+  const id = (n: number) => specs[n]!.id;
+  const pkt = (p: Packet) => {
+    const body = p.kind === PKT_MSG ? (p.body as { type?: unknown })?.type ?? 'message' : p.kind === PKT_REQ ? `request ${p.reqId}` : `response ${p.reqId}`;
+    return `${String(body)} ${id(p.from)}->${id(p.to)}`;
+  };
+  const ch = a.choices.length > 0 ? ` [choices ${a.choices.join('.')}]` : '';
+  switch (a.k) {
+    case A_DELIVER:
+      return `deliver ${pkt(a.pkt!)}${ch}`;
+    case A_DUP:
+      return `duplicate ${pkt(a.pkt!)} (delivered, and a copy stays in flight)${ch}`;
+    case A_DROP:
+      return `drop ${pkt(a.pkt!)}`;
+    case A_TIMER:
+      return `timer ${a.name} fires at ${id(a.node)}${ch}`;
+    case A_CRASH: {
+      const lost = w.slots[a.node]!.pending.length - a.keep;
+      return `crash ${id(a.node)}${lost > 0 ? ` (${lost} unsynced write${lost > 1 ? 's' : ''} lost)` : ''}`;
+    }
+    case A_RESTART:
+      return `restart ${id(a.node)}${ch}`;
+    default:
+      return `action ${a.k}`;
   }
 }

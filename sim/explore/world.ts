@@ -14,7 +14,7 @@
  * timers, disk writes, history), the faults, and the world hashes built from cached per-slot and
  * per-packet lanes. Beside it: `world-state.ts` (options, modelling choices, the world and action
  * types, pure helpers), `world-choice.ts` (branching inside a step), `world-symmetry.ts`
- * (canonical fingerprints), `world-props.ts` (invariants and checkers as properties),
+ * (canonical fingerprints), `world-memo.ts` (remembered steps), `world-props.ts` (invariants and checkers as properties),
  * `world-view.ts` (what invariants see) and `world-trace.ts` (traces for the viewer).
  *
  * Properties: every invariant of the instance (plus `fatal` and `machine-assertion`) is an
@@ -38,6 +38,7 @@ import { cloneState } from './clone.ts';
 import { hashInto, Lanes } from './fasthash.ts';
 import type { Fp, Model, Property, TraceAdapter } from './model.ts';
 import { ChoiceCtx, ChoiceError } from './world-choice.ts';
+import { type StepMemo, StepMemos } from './world-memo.ts';
 import { WorldJudge } from './world-props.ts';
 import {
   A_CRASH,
@@ -62,7 +63,8 @@ import {
   PKT_REP,
   PKT_REQ,
   packetLanes,
-  pktKey,
+  actionKeyOf,
+  describeWAction,
   type Slot,
   stateHash,
   type Via,
@@ -103,30 +105,6 @@ type Draft = {
   disabled: boolean;
 };
 
-/**
- * A machine step remembered by the slot it started from and its input: a step is a function of
- * the node's slot (state, disk, timers), the input, the forced choices, the maybe budget left and
- * (timed) the clock, so every other world with the same slot object and input takes it without
- * copying, stepping or hashing the node again.
- */
-interface StepMemo {
-  readonly choices: readonly number[];
-  readonly maybesLeft: number;
-  readonly nowUs: number;
-  readonly state: unknown;
-  readonly effects: readonly Effect[];
-  readonly answers: readonly number[];
-  readonly arities: readonly number[];
-  readonly maybesUsed: number;
-  /** The node's slot after the step (null until built, and for a step that halts). */
-  slot: Slot | null;
-  /** Per effect: the packet it made last time, reused when it goes to the same node again. */
-  readonly pkts: (Packet | undefined)[];
-}
-
-/** Remembered steps at most; then the memo starts over. */
-const MEMO_MAX = 1_000_000;
-
 export class SystemModel implements Model<World, WAction> {
   readonly name: string;
   readonly params: Readonly<Record<string, unknown>>;
@@ -144,8 +122,7 @@ export class SystemModel implements Model<World, WAction> {
   readonly timed: boolean;
   /** The hasher of slots, history entries and worlds, reset for each (never reentered). */
   private readonly hasher = new Lanes();
-  private memo = new WeakMap<Slot, Map<Packet | string, StepMemo[]>>();
-  private memoSize = 0;
+  private readonly memo = new StepMemos();
   private readonly fifoNode: readonly boolean[];
   independent?: (a: WAction, b: WAction) => boolean;
 
@@ -300,34 +277,11 @@ export class SystemModel implements Model<World, WAction> {
   }
 
   actionKey(a: WAction): string {
-    return this.keyOf(a);
+    return actionKeyOf(a, this.specs);
   }
 
   describeAction(a: WAction, w: World): string {
-    const id = (n: number) => this.specs[n]!.id;
-    const pkt = (p: Packet) => {
-      const body = p.kind === PKT_MSG ? (p.body as { type?: unknown })?.type ?? 'message' : p.kind === PKT_REQ ? `request ${p.reqId}` : `response ${p.reqId}`;
-      return `${String(body)} ${id(p.from)}->${id(p.to)}`;
-    };
-    const ch = a.choices.length > 0 ? ` [choices ${a.choices.join('.')}]` : '';
-    switch (a.k) {
-      case A_DELIVER:
-        return `deliver ${pkt(a.pkt!)}${ch}`;
-      case A_DUP:
-        return `duplicate ${pkt(a.pkt!)} (delivered, and a copy stays in flight)${ch}`;
-      case A_DROP:
-        return `drop ${pkt(a.pkt!)}`;
-      case A_TIMER:
-        return `timer ${a.name} fires at ${id(a.node)}${ch}`;
-      case A_CRASH: {
-        const lost = w.slots[a.node]!.pending.length - a.keep;
-        return `crash ${id(a.node)}${lost > 0 ? ` (${lost} unsynced write${lost > 1 ? 's' : ''} lost)` : ''}`;
-      }
-      case A_RESTART:
-        return `restart ${id(a.node)}${ch}`;
-      default:
-        return `action ${a.k}`;
-    }
+    return describeWAction(a, w, this.specs);
   }
 
   describeState(w: World): unknown {
@@ -368,38 +322,6 @@ export class SystemModel implements Model<World, WAction> {
   private mkAction(k: number, node: number, pkt: Packet | null, name: string, keep: number, choices: readonly number[]): WAction {
     if (k < A_DELIVER || k > A_DUP) throw new AssertionFailure(`unknown explorer action kind ${k}`);
     return { k, node, pkt, name, keep, choices, key: null, info: null };
-  }
-
-  /** An action's key, built on first use (most actions are never asked for theirs). */
-  private keyOf(a: WAction): string {
-    if (a.key !== null) return a.key;
-    const id = this.specs[a.node]!.id;
-    let key: string;
-    switch (a.k) {
-      case A_DELIVER:
-        key = `deliver ${pktKey(a.pkt!)}`;
-        break;
-      case A_DUP:
-        key = `duplicate ${pktKey(a.pkt!)}`;
-        break;
-      case A_DROP:
-        key = `drop ${pktKey(a.pkt!)}`;
-        break;
-      case A_TIMER:
-        key = `timer ${id} ${a.name}`;
-        break;
-      case A_CRASH:
-        key = `crash ${id} keep ${a.keep}`;
-        break;
-      case A_RESTART:
-        key = `restart ${id}`;
-        break;
-      default:
-        throw new AssertionFailure(`unknown explorer action kind ${a.k}`);
-    }
-    if (a.choices.length > 0) key += `#${a.choices.join('.')}`;
-    a.key = key;
-    return key;
   }
 
   private draft(w: World): Draft {
@@ -507,7 +429,7 @@ export class SystemModel implements Model<World, WAction> {
     const salt = input.type === 'message' || input.type === 'client' || input.type === 'response' ? (a.pkt?.h0 ?? 0) : strHash32(input.type === 'timer' ? input.timer : input.type);
     const key = this.opts.checks ? null : input.type === 'timer' ? input.timer : input.type === 'message' || input.type === 'client' || input.type === 'response' ? (consume ?? a.pkt) : null;
     const nowUs = this.timed ? d.nowUs : 0;
-    let memo = key === null ? null : this.recall(slot, key, a.choices, w.budget[4]!, nowUs);
+    let memo = key === null ? null : this.memo.recall(slot, key, a.choices, w.budget[4]!, nowUs);
     if (memo === null) {
       const ctx = new ChoiceCtx(spec.id, nowUs, a.choices, slot.h0 ^ salt, slot.h1, w.budget[4]!, this);
       let result: { state: unknown; effects: readonly Effect[] };
@@ -521,7 +443,7 @@ export class SystemModel implements Model<World, WAction> {
         return this.finishWorld(d, { kind: 'step', node: n, input, effects: [], events: d.events, detail: { threw: msg } });
       }
       memo = { choices: a.choices, maybesLeft: w.budget[4]!, nowUs, state: result.state, effects: result.effects, answers: ctx.answers, arities: ctx.arities, maybesUsed: ctx.maybesUsed, slot: null, pkts: [] };
-      if (key !== null) this.remember(slot, key, memo);
+      if (key !== null) this.memo.remember(slot, key, memo);
     }
     if (forks !== null) this.fork(a, memo.answers, memo.arities, forks);
     this.spend(d, 4, memo.maybesUsed);
@@ -540,30 +462,6 @@ export class SystemModel implements Model<World, WAction> {
     const changed = d.slots[n]!.h0 !== slot.h0 || d.slots[n]!.h1 !== slot.h1 || d.events.length > 0 || priorEvents.length > 0 || primeFrom !== w;
     if (d.violation === null && changed) d.violation = this.judge.checkInvariants(primeFrom, [...priorEvents, ...d.events], d, n);
     return this.finishWorld(d, { kind: a.k === A_DUP ? 'duplicate' : 'step', node: n, input, effects: memo.effects, events: d.events, detail: {} });
-  }
-
-  private recall(slot: Slot, key: Packet | string, choices: readonly number[], maybesLeft: number, nowUs: number): StepMemo | null {
-    const list = this.memo.get(slot)?.get(key);
-    if (list === undefined) return null;
-    for (const m of list) {
-      if (m.maybesLeft !== maybesLeft || m.nowUs !== nowUs || m.choices.length !== choices.length) continue;
-      let same = true;
-      for (let i = 0; i < choices.length && same; i++) same = m.choices[i] === choices[i];
-      if (same) return m;
-    }
-    return null;
-  }
-
-  private remember(slot: Slot, key: Packet | string, m: StepMemo): void {
-    if (++this.memoSize > MEMO_MAX) {
-      this.memo = new WeakMap();
-      this.memoSize = 1;
-    }
-    let byKey = this.memo.get(slot);
-    if (byKey === undefined) this.memo.set(slot, (byKey = new Map()));
-    const list = byKey.get(key);
-    if (list === undefined) byKey.set(key, [m]);
-    else list.push(m);
   }
 
   /** Checks mode: two steps on separate copies with the same choices must agree. */

@@ -45,7 +45,7 @@
  *   "wall"` (default "wall" for real, "virtual" otherwise), `replay` (the command that reproduces the
  *   run), `system`, `variant`, `seed`.
  */
-import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { InputError } from '../src/core/assert.ts';
@@ -242,8 +242,10 @@ export function checkTraceHeader(header: Record<string, unknown> | undefined, pa
 function isGzip(path: string): boolean {
   let fd: number;
   try {
+    if (!statSync(path).isFile()) throw new InputError(`${path}: not a regular file`);
     fd = openSync(path, 'r');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot read trace file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {

@@ -85,9 +85,7 @@ describe('compact traces (format version 2)', () => {
       ['register-chaos', 1, 'states'],
       ['register-chaos', 2, 'full'],
       ['register-crash', 3, 'full'],
-      ['log-smoke', 1, 'states'],
-      ['log-storage-crash', 1, 'full'],
-      ['wf-demo', 1, 'full'],
+      ['register-partition', 4, 'states'],
     ];
     for (const [scenario, seed, level] of cases) {
       const run = record(scenario, seed, level, join(tmp, `${scenario}-${seed}-${level}.jsonl${seed % 2 ? '.gz' : ''}`));

@@ -34,10 +34,10 @@ function hostileTrace(): string {
   return writeRecords('hostile.jsonl', recs);
 }
 
-function get(url: string, host?: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
+function get(url: string, host?: string, method = 'GET', extra: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, headers: host ? { host } : {} }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: { ...(host ? { host } : {}), ...extra } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -56,9 +56,10 @@ describe('halfmoon view --out', () => {
     expect(await main(['view', trace, '--out', out], o)).toBe(0);
     expect(o.errs.join('\n')).toMatch(/wrote .*hostile\.html/);
     const html = readFileSync(out, 'utf8');
-    // Exactly the model, the trace and the bundle: nothing in the trace closed an element early.
-    expect(html.match(/<script/gi)).toHaveLength(3);
-    expect(html.match(/<\/script>/gi)).toHaveLength(3);
+    // Exactly the model, the index, the blobs, the trace and the bundle: nothing in the trace
+    // closed an element early.
+    expect(html.match(/<script/gi)).toHaveLength(5);
+    expect(html.match(/<\/script>/gi)).toHaveLength(5);
     expect(html).not.toContain('<!--');
     const model = /<script id="hm-model" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!;
     const text = /<script id="hm-trace" type="application\/x-ndjson">([\s\S]*?)<\/script>/.exec(html)![1]!;
@@ -103,8 +104,18 @@ describe('halfmoon view server', () => {
     expect(page.body).not.toContain('id="hm-model"'); // the served page fetches its data
     const model = await get(server.url + 'model.json');
     expect(JSON.parse(model.body).violations[0].invariant).toBe('replica-timestamp-monotonic');
-    const text = await get(server.url + 'trace.jsonl');
-    expect(text.body.split('\n').length).toBe(records(tracePath).length);
+    // Records on demand, expanded (states whole), equal to what a streaming reader sees.
+    const all = records(tracePath);
+    const recs = await get(server.url + 'records?from=10&to=60');
+    expect(JSON.parse(recs.body)).toEqual(JSON.parse(JSON.stringify(all.slice(10, 60))));
+    expect((await get(server.url + 'records?from=5&to=1')).status).toBe(400);
+    expect((await get(server.url + 'records?from=0&to=100000')).status).toBe(400);
+    // The file itself, and one byte range of it.
+    const file = readFileSync(tracePath, 'utf8');
+    expect((await get(server.url + 'trace')).body).toBe(file);
+    const part = await get(server.url + 'trace', undefined, 'GET', { range: 'bytes=10-29' });
+    expect(part.status).toBe(206);
+    expect(part.body).toBe(file.slice(10, 30));
     const perfetto = await get(server.url + 'perfetto.json');
     expect(validateTraceEvents(JSON.parse(perfetto.body))).toEqual([]);
     const head = await get(server.url + 'model.json', undefined, 'HEAD');

@@ -114,13 +114,15 @@ async function runInWorkers(req: SweepRequest, record: (s: SeedSummary) => void,
   const queue = [...req.seeds];
   const n = Math.min(req.workers, queue.length);
   // The bundle loads in a fraction of the time tsx takes to load the sources module by module;
-  // without it (esbuild failed) the workers load the sources through tsx.
-  const boot = (await workerBundle()) ?? new URL('./sweep-worker.mjs', import.meta.url);
+  // without it (esbuild failed), or when plugins are loaded (TypeScript modules the bundle cannot
+  // import), the workers load the sources through tsx.
+  const plugins = loadedPlugins();
+  const boot = (plugins.length === 0 ? await workerBundle() : null) ?? new URL('./sweep-worker.mjs', import.meta.url);
   await Promise.all(
     Array.from({ length: n }, () => {
       return new Promise<void>((resolve, reject) => {
         // Workers load the plugins this thread loaded, so plugin systems sweep in parallel too.
-        const w = new Worker(boot, { workerData: { scenario: req.scenario, sets: req.sets, variant: req.variant, plugins: loadedPlugins() } });
+        const w = new Worker(boot, { workerData: { scenario: req.scenario, sets: req.sets, variant: req.variant, plugins } });
         const next = () => {
           const seed = stop() ? undefined : queue.shift();
           if (seed === undefined) {

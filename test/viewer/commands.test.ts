@@ -134,7 +134,9 @@ describe('halfmoon view server', () => {
   it('prints its address and stops when the server closes', async () => {
     const o = io();
     const done = main(['view', tracePath, '--port', '0'], o);
-    for (let i = 0; i < 200 && o.outs.length === 0; i++) await new Promise((r) => setImmediate(r));
+    // The trace is read through the async streaming loader before the server listens, so wait on
+    // the address line itself (bounded: 30 s), not on a fixed number of event-loop turns.
+    for (let i = 0; i < 3000 && o.outs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(o.outs[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect((await get(o.outs[0]!)).status).toBe(200);
     process.emit('SIGINT');

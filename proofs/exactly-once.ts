@@ -262,6 +262,10 @@ function checkReads(
         if (wseq !== 0n && hmrSeqValue.has(wseq) && JSON.stringify(hmrSeqValue.get(wseq)) !== JSON.stringify(o.value)) {
           fail('C6-read-consistency', `${path} op ${o.ordinal}: read ${key} = ${show(o.value)} but its witness PostWrite ${wseq} wrote ${show(hmrSeqValue.get(wseq))}`);
         }
+        // The other direction: a snapshot read must not see a version above its cursor (a read from the future).
+        if (o.note.cursor !== undefined && wseq > o.note.cursor) {
+          fail('C6-read-past-cursor', `${path} op ${o.ordinal}: read ${key} saw PostWrite ${wseq}, above its cursor ${o.note.cursor} (a version its snapshot does not contain)`);
+        }
         const s = streams.get(key) ?? [];
         const after = s.find((x) => x > wseq);
         if (after !== undefined && after <= cursor) {

@@ -138,10 +138,14 @@ function liveInvoke(io: OpIO, x: Scratch, fn: string, input: Json, async: boolea
   return r.output;
 }
 
+/** The bound a past-cursor read uses instead of the cursor (any seqnum the log hands out is below it). */
+const READ_PAST_CURSOR_MAX = (1n << 62n) - 1n;
+
 /** HM-R read (§3.3): the latest version at or below the cursor, then the version row. */
 function hmrRead(io: OpIO, x: Scratch, table: string, key: string): Json {
   const tag = keyTag(x.env.tags, table, key);
-  let max = x.c;
+  // Variant hmr-read-past-cursor: the snapshot bound is dropped, so a read sees the latest version.
+  let max = variant(x, 'hmr-read-past-cursor') ? READ_PAST_CURSOR_MAX : x.c;
   let witness: bigint | null = null;
   let version: bigint | null = null;
   for (let guard = 0; guard < 10_000; guard++) {

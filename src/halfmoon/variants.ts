@@ -12,6 +12,7 @@ export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'hmw-version-tie', description: 'HM-W versions are the cursor alone, so two writes between logged steps tie', exposedBy: 'wf-variant-version-tie (two writes to one key, no logged step between)' },
   { name: 'hmr-caller-misses-callee-writes', description: 'no cursor propagation from callee to caller (HM-R)', exposedBy: 'callee writes k, caller then reads k' },
   { name: 'hmw-caller-write-dropped', description: 'no cursor propagation from callee to caller (HM-W)', exposedBy: 'callee writes k, caller then writes k' },
+  { name: 'hmr-read-past-cursor', description: 'deliberate bug: HM-R reads take the latest version of the key, not the latest at or below the cursor', exposedBy: 'a read concurrent with a later write of its key (failure-free; only the C6 past-cursor check sees it)' },
   { name: 'eventual-store-reads', description: 'store reads may return state up to 5 ms old', exposedBy: 'reads just after writes' },
   { name: 'version-float64', description: 'versions stored as float64 collapse seqnums beyond 2^53', exposedBy: 'large seqnums differing in low bits' },
   { name: 'keytag-xor-symmetric', description: 'key tag = h(t) XOR h(k) with no (t, k) check', exposedBy: 'write (a, b), read (b, a)' },

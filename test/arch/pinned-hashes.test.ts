@@ -13,11 +13,11 @@ const RUNS: readonly { scenario: string; seed: number; sets?: [string, unknown][
   { scenario: 'log-smoke', seed: 1, hash: 'a1e4d24325c8a0a6', events: 39_400 },
   { scenario: 'log-storage-crash', seed: 1, hash: '238a8ec88ed7bc01', events: 78_249 },
   { scenario: 'log-chaos', seed: 275, hash: '2e87f3033ae859ce', events: 75_097 },
-  { scenario: 'wf-crash-storm', seed: 299, hash: '857c4e56babf9656', events: 17_409 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'boki']], hash: '743d23df102a7416', events: 110_081 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-read']], hash: '199a788568834734', events: 84_615 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-write']], hash: '0de6e80bc3c95f86', events: 53_419 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'unsafe']], hash: '775af1a31bd93833', events: 22_273 },
+  { scenario: 'wf-crash-storm', seed: 299, hash: '80fc1eea64e9e94b', events: 17_409 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'boki']], hash: 'cdd831f8e94a8ccd', events: 110_081 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-read']], hash: '652de0ee28d41334', events: 84_615 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-write']], hash: '46be24e902001bd2', events: 53_419 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'unsafe']], hash: '15284c4200af74a7', events: 22_273 },
   { scenario: 'register-partition', seed: 4, variant: 'read-one', hash: 'b977f6001aa26eec', events: 2_285 },
 ];
 

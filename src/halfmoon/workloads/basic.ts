@@ -8,14 +8,18 @@
  */
 import type { WorkflowFn } from '../program.ts';
 import type { Json } from '../records.ts';
+import { digest } from './program.ts';
 import { pick, valueOf, type Workload } from './types.ts';
 
 const rw: WorkflowFn = (ctx, input) => {
   const i = input as { reads: string[]; writes: string[]; tag: string; bytes: number };
-  let seen = 0;
-  for (const k of i.reads) if (ctx.read('t', k) !== null) seen++;
-  i.writes.forEach((k, j) => ctx.write('t', k, valueOf(`${i.tag}:${j}`, i.bytes)));
-  return seen;
+  // Read-modify-write: every written value carries a digest of the values read before it, and the
+  // output carries the digest, so a read of the wrong version changes what is written and returned.
+  const read: Json[] = [];
+  for (const k of i.reads) read.push(ctx.read('t', k));
+  const d = digest(read);
+  i.writes.forEach((k, j) => ctx.write('t', k, valueOf(`${i.tag}:${j}<${d}`, i.bytes)));
+  return { seen: read.filter((v) => v !== null).length, digest: d };
 };
 
 function num(p: Readonly<Record<string, Json>>, k: string, d: number): number {

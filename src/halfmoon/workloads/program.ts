@@ -7,23 +7,43 @@ import type { WorkflowFn } from '../program.ts';
 import type { Json } from '../records.ts';
 import { pick, type Workload } from './types.ts';
 
-/** An operation of a generated program; `t` names the table (default "t"). */
+/**
+ * An operation of a generated program; `t` names the table (default "t"). A write with `rmw`
+ * is read-modify-write: the value written is `v` followed by a digest of the last value this
+ * execution read (or of nothing), so a read that returns the wrong version changes what is
+ * written and what the function returns, where a checker sees it.
+ */
 export type ProgOp =
   | { readonly r: string; readonly t?: string }
-  | { readonly w: string; readonly v: string; readonly t?: string }
+  | { readonly w: string; readonly v: string; readonly t?: string; readonly rmw?: boolean }
   | { readonly call: readonly ProgOp[]; readonly async?: boolean };
 
 const prog: WorkflowFn = (ctx, input) => {
   const ops = (input as { ops: ProgOp[] }).ops;
   const seen: Json[] = [];
+  let last: Json = null;
   for (const op of ops) {
-    if ('r' in op) seen.push(ctx.read(op.t ?? 't', op.r));
-    else if ('w' in op) ctx.write(op.t ?? 't', op.w, op.v);
+    if ('r' in op) {
+      last = ctx.read(op.t ?? 't', op.r);
+      seen.push(last);
+    } else if ('w' in op) {
+      const value = op.rmw === true ? `${op.v}<${digest(last)}` : op.v;
+      ctx.write(op.t ?? 't', op.w, value);
+      if (op.rmw === true) seen.push(value);
+    }
     else if (op.async) ctx.invokeAsync('prog', { ops: op.call as Json });
     else seen.push(ctx.invoke('prog', { ops: op.call as Json }));
   }
   return seen;
 };
+
+/** FNV-1a (32 bits, hex) of a value's JSON: a bounded stand-in for it inside a written value. */
+export function digest(v: Json): string {
+  const s = JSON.stringify(v);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
 
 function num(p: Readonly<Record<string, Json>>, k: string, d: number): number {
   const v = p[k];
@@ -39,7 +59,7 @@ export function randomProgram(p: Readonly<Record<string, Json>>, tag: string, ra
     const roll = pick(rand, 'op', 10);
     const key = `k${pick(rand, 'key', keys)}`;
     if (roll < 4) out.push({ r: key });
-    else if (roll < 8 || depth <= 0) out.push({ w: key, v: `${tag}.${i}` });
+    else if (roll < 8 || depth <= 0) out.push({ w: key, v: `${tag}.${i}`, rmw: true });
     else out.push({ call: randomProgram({ ...p, opsPerRequest: 2 }, `${tag}.${i}`, rand, depth - 1), async: roll === 9 });
   }
   return out;

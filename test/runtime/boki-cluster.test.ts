@@ -69,7 +69,10 @@ describe.skipIf(missing !== null)('a real Halfmoon cluster on Boki and ZooKeeper
         expect(j.outcome).toBe('done');
         expect(j.exactlyOnce).toBe(true);
         expect(j.faults).toMatchObject({ crash: 3, restart: 2 });
-        expect(j.requests as number).toBeGreaterThan(5);
+        // The workload is a time window, so how many requests fit in it depends on the machine's
+        // load (4 under a load of 15 on 2 cores, dozens when idle); the liveness checker above
+        // already shows every request finished, so this only asserts the workload really ran.
+        expect(j.requests as number).toBeGreaterThan(0);
         expect(Object.keys(j).slice(0, 13)).toEqual(['scenario', 'system', 'variant', 'seed', 'outcome', 'events', 'simulatedTimeUs', 'wallMs', 'traceHash', 'violations', 'faults', 'decisions', 'replay']);
         // The primary sequencer died for good: ZooKeeper's view log holds a newer view without it.
         const killed = lines.map((l) => /fault crash of (seq\d)/.exec(l)?.[1]).find((x) => x !== undefined);

@@ -221,7 +221,7 @@ export const WF_VARIANT_SETUPS: Readonly<Record<string, { protocol: string; sets
   },
   'hmr-caller-misses-callee-writes': { protocol: 'hm-read', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { r: 'k0' }], [{ r: 'k0' }]]]], match: 'C6' },
   // A read concurrent with a write of its key, by the other request.
-  'hmr-read-past-cursor': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-past-cursor' },
+  'hmr-read-past-cursor': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-past-cursor', random: true },
   'hmr-empty-snapshot-reads-latest': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-witness' },
   // One request reading one key twice: the repeat goes unlogged.
   'hmw-reread-unlogged': { protocol: 'hm-write', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'P5-unlogged-op' },

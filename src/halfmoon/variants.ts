@@ -20,6 +20,7 @@ export const HALFMOON_VARIANTS: readonly VariantDef[] = [
   { name: 'keytag-xor-symmetric', description: 'key tag = h(t) XOR h(k) with no (t, k) check', exposedBy: 'write (a, b), read (b, a)' },
   { name: 'step-hash-collision-fatal', description: '3-bit step tags and a fatal foreign record, as with hashed tags', exposedBy: 'two instances whose step tags collide' },
   { name: 'done-plain-append', description: 'Done is a plain append, duplicated by concurrent executions', exposedBy: 'duplicate executions both completing' },
+  { name: 'done-replay-drops-output', description: 'deliberate bug: a retry that finds the request\'s Done answers null instead of the output Done recorded', exposedBy: 'a retry of a completed request (response lost or late); only C5-stable-output sees it' },
   { name: 'random-top-level-id', description: 'a retried request gets a fresh instance id', exposedBy: 'lost response, retry' },
   { name: 'hmr-no-postwrite-skip', description: 'replay re-puts the version row although the PostWrite is logged', exposedBy: 'crash after PostWrite (no violation expected without GC: reportable)' },
   { name: 'switch-no-reconciliation', description: 'switching without the base-row mirror or markers, one shared initial row', exposedBy: 'wf-switching (write k in one era, read it in the next)' },

@@ -15,6 +15,9 @@
  *                          bound of log-blocking-read only judges the late side (bug-blocking-no-wait)
  *   switch-liveness        a switch that began ends; the transitional mode is safe, so a
  *                          coordinator stuck in it passed every check (switch-drain-never-starts)
+ *   C5-stable-output       no variant reached it before: every response to a request carries
+ *                          Done's output, also a retry's that only replays Done (done-replay-drops-output;
+ *                          C2 compares only executions that ran the function)
  *   C6-read-past-cursor    (earlier work, in test/halfmoon/read-dependence.test.ts)
  */
 import { describe, expect, it } from 'vitest';
@@ -27,6 +30,7 @@ const FAILURE_FREE: Sets = [['crashProbability', 0], ['faults.random', null]];
 const CASES: readonly { variant: string; scenario: string; sets: Sets; seeds: readonly number[]; invariant: string }[] = [
   { variant: 'hmr-empty-snapshot-reads-latest', scenario: 'wf-storm-ref', sets: [['protocol', 'hm-read'], ...FAILURE_FREE], seeds: [2, 3], invariant: 'C6-read-witness' },
   { variant: 'hmw-reread-unlogged', scenario: 'wf-storm-ref', sets: [['protocol', 'hm-write'], ...FAILURE_FREE], seeds: [1, 2], invariant: 'P5-unlogged-op' },
+  { variant: 'done-replay-drops-output', scenario: 'wf-storm-ref', sets: [['protocol', 'hm-write']], seeds: [1, 2], invariant: 'C5-stable-output' },
   { variant: 'bug-blocking-no-wait', scenario: 'log-variant-lazy-blocking-timeout', sets: [], seeds: [1, 2], invariant: 'log-blocking-read-early' },
   {
     variant: 'switch-drain-never-starts',

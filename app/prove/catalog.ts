@@ -223,8 +223,8 @@ export const WF_VARIANT_SETUPS: Readonly<Record<string, { protocol: string; sets
   // A read concurrent with a write of its key, by the other request.
   'hmr-read-past-cursor': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-past-cursor', random: true },
   'hmr-empty-snapshot-reads-latest': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-witness' },
-  // A crash after Done, then the retry that replays it.
-  'done-replay-drops-output': { protocol: 'hm-write', match: 'C5-stable-output', random: true },
+  // A crash after Done, then the retry that replays it (caught on wf-storm-ref, test/halfmoon/one-sided.test.ts).
+  'done-replay-drops-output': { protocol: 'hm-write', match: 'C5-stable-output', random: true, knownIssue: NOT_EXPOSED },
   // One request reading one key twice: the repeat goes unlogged.
   'hmw-reread-unlogged': { protocol: 'hm-write', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'P5-unlogged-op' },
 };

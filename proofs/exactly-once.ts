@@ -13,8 +13,9 @@
  *   C4 one completion   one successful Done per request (identical Done outputs for Boki); one
  *                       InvokeResult content per path; no execution ended fatally
  *   C5 stable output    every response to a request carries the same output, equal to Done's
- *   C6 read consistency each read returned the value its witness names, the witness was the
- *                       latest write at the read's position, and program order holds
+ *   C6 read consistency each read returned the value its witness names (INIT's when it names
+ *                       none), the witness is a version of its key, it was the latest write at
+ *                       the read's position and not above it, and program order holds
  *
  * A *logical* operation is (path, ordinal): the request id followed by the ordinals of the invokes
  * down the call tree, then the operation's ordinal in its function.
@@ -221,7 +222,8 @@ function checkExactlyOnceUncached(run: FinishedRun, opts: ExactlyOnceOptions): V
   }
 
   // ---- C6: read consistency.
-  checkReads(p, comp, opts, writeAt, lv, fail);
+  const initValue = (t: string, k: string): Json | undefined => (store ? (store.rows.get(rowName(t, k, 'INIT'))?.value ?? null) : undefined);
+  checkReads(p, comp, opts, writeAt, lv, initValue, fail);
   return v;
 }
 
@@ -231,6 +233,7 @@ function checkReads(
   opts: ExactlyOnceOptions,
   writeAt: Map<string, { value: Json; pos: Version; path: string; ordinal: number; iid: string }>,
   lv: LogView,
+  initValue: (table: string, key: string) => Json | undefined,
   fail: (inv: string, msg: string) => void,
 ): void {
   // Base-row reads: every store read must have seen the row's applied version at that moment.
@@ -267,6 +270,14 @@ function checkReads(
           fail('C6-read-past-cursor', `${path} op ${o.ordinal}: read ${key} saw PostWrite ${wseq}, above its cursor ${o.note.cursor} (a version its snapshot does not contain)`);
         }
         const s = streams.get(key) ?? [];
+        // The witness itself: INIT (0), whose value the read must return, or a version record of
+        // this key in the log; a read that names neither returned a value no snapshot holds.
+        if (wseq === 0n) {
+          const init = initValue(o.table!, o.key!);
+          if (init !== undefined && JSON.stringify(init) !== JSON.stringify(o.value)) fail('C6-read-witness', `${path} op ${o.ordinal}: read ${key} = ${show(o.value)} with no version at or below its cursor ${cursor}, but INIT holds ${show(init)}`);
+        } else if (!s.includes(wseq)) {
+          fail('C6-read-witness', `${path} op ${o.ordinal}: read ${key} names witness ${wseq}, which is no version record of ${key} in the log`);
+        }
         const after = s.find((x) => x > wseq);
         if (after !== undefined && after <= cursor) {
           fail('C6-read-consistency', `${path} op ${o.ordinal}: read ${key} saw PostWrite ${wseq}, but ${after} was also at or below its cursor ${cursor} (a stale snapshot)`);
@@ -276,6 +287,11 @@ function checkReads(
         const named = byPos.get(vstr(wv));
         if (named !== undefined && JSON.stringify(named) !== JSON.stringify(o.value)) {
           fail('C6-read-consistency', `${path} op ${o.ordinal}: read ${key} = ${show(o.value)} but version ${vstr(wv)} wrote ${show(named)}`);
+        }
+        // The base row's initial version names INIT's value (the workload populates both alike).
+        if (named === undefined && vstr(wv) === vstr(VERSION_ZERO)) {
+          const init = initValue(o.table!, o.key!);
+          if (init !== undefined && JSON.stringify(init) !== JSON.stringify(o.value)) fail('C6-read-witness', `${path} op ${o.ordinal}: read ${key} = ${show(o.value)} at the base row's initial version, but INIT holds ${show(init)}`);
         }
       }
     }

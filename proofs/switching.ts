@@ -1,9 +1,12 @@
 /**
  * Reporting for pauseless switching (issue 5 §6): each transition's length in simulated
  * milliseconds, the latency timeline, and the records appended per request before, during and
- * after each transition, from the gateway's coordinator state and the run's history.
+ * after each transition, from the gateway's coordinator state and the run's history. And the
+ * switch's progress checker (`switch-liveness`): safety during a switch is exactly-once's (C1
+ * through the final mode's read path); this judges the other side, that a switch that began
+ * ends, so a coordinator stuck in the transitional mode does not pass for a working one.
  */
-import type { FinishedRun } from '../src/core/system.ts';
+import type { Checker, FinishedRun, HistoryEvent, Violation } from '../src/core/system.ts';
 import type { ClientState } from '../src/halfmoon/client.ts';
 import type { Mode } from '../src/halfmoon/records.ts';
 import type { RuntimeEvent } from '../src/halfmoon/workflow/events.ts';
@@ -32,6 +35,32 @@ function median(xs: number[]): number | null {
 
 function mean(xs: number[]): number | null {
   return xs.length === 0 ? null : Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
+}
+
+/**
+ * switch-liveness: once faults stop (at T, the last fault or function crash), every transition
+ * the coordinator began has ended by max(start, T) + bound. A run that stopped on a limit is not
+ * judged; one that ended with a transition open is, when its deadline passed before the end.
+ */
+export function switchingLivenessChecker(boundUs: number, extraFaults?: (history: readonly HistoryEvent[]) => number): Checker {
+  return {
+    name: 'switch-liveness',
+    check(run: FinishedRun): Violation[] {
+      if (run.truncated) return [];
+      const client = run.view.state('driver') as ClientState | undefined;
+      if (!client || !client.cfg.switching) return [];
+      const tf = Math.max(0, run.lastFaultUs, extraFaults ? extraFaults(run.history) : -1);
+      const horizon = run.quiescent ? Infinity : run.endUs;
+      for (const t of client.coord.transitions) {
+        const deadline = Math.max(t.startUs, tf) + boundUs;
+        const late = t.endUs < 0 ? deadline <= horizon : t.endUs > deadline;
+        if (!late) continue;
+        const what = t.endUs < 0 ? `never ended (the run ended at ${run.endUs}us in phase ${client.coord.phase})` : `ended only at ${t.endUs}us`;
+        return [{ invariant: 'switch-liveness', message: `the switch from ${t.from} to ${t.to} begun at ${t.startUs}us ${what}; the deadline was ${deadline}us (bound ${boundUs}us)`, timeUs: deadline }];
+      }
+      return [];
+    },
+  };
 }
 
 export function switchingReport(run: FinishedRun): Record<string, unknown> {

@@ -220,6 +220,13 @@ export const WF_VARIANT_SETUPS: Readonly<Record<string, { protocol: string; sets
     match: 'C1',
   },
   'hmr-caller-misses-callee-writes': { protocol: 'hm-read', sets: [['programs', [[{ call: [{ w: 'k0', v: 'c' }] }, { r: 'k0' }], [{ r: 'k0' }]]]], match: 'C6' },
+  // A read concurrent with a write of its key, by the other request.
+  'hmr-read-past-cursor': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-past-cursor', random: true },
+  'hmr-empty-snapshot-reads-latest': { protocol: 'hm-read', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'C6-read-witness' },
+  // A crash after Done, then the retry that replays it (caught on wf-storm-ref, test/halfmoon/one-sided.test.ts).
+  'done-replay-drops-output': { protocol: 'hm-write', match: 'C5-stable-output', random: true, knownIssue: NOT_EXPOSED },
+  // One request reading one key twice: the repeat goes unlogged.
+  'hmw-reread-unlogged': { protocol: 'hm-write', sets: [['programs', [[{ r: 'k0' }, { r: 'k0' }], [{ w: 'k0', v: 'a' }]]]], match: 'P5-unlogged-op' },
 };
 
 /**
@@ -233,6 +240,7 @@ export const WF_NOT_EXPECTED: Readonly<Record<string, string>> = {
   'readprev-pending-hang': 'a Boki engine variant; wf-tiny runs on the reference log, which has no index (caught by the log scenario log-variant-readprev-pending-hang)',
   'switch-no-reconciliation': 'needs protocol switching, which wf-tiny does not run (caught in test/halfmoon/switching.test.ts)',
   'transitional-early-commit': 'needs switching eras and crashes (caught in test/halfmoon/switching.test.ts)',
+  'switch-drain-never-starts': 'needs protocol switching, which wf-tiny does not run (caught by switch-liveness in test/halfmoon/one-sided.test.ts)',
   'transitional-dual-order': 'needs two transitional writers with crossing orders under store jitter (caught in test/halfmoon/switching.test.ts)',
 };
 
@@ -456,6 +464,7 @@ export const LOG_NOT_EXPECTED: Readonly<Record<string, string>> = {
   'lazy-blocking-timeout': `${LIVENESS}; the script issues no blocking read`,
   'readprev-pending-hang': `${LIVENESS} (a parked readPrev)`,
   'bug-seqnum-shard-order': 'needs two engines\' shards in one cut; log-tiny has one engine',
+  'bug-blocking-no-wait': 'the script issues no blocking read (caught by log-blocking-read-early on log-variant-lazy-blocking-timeout)',
 };
 
 function logProofs(): ProofDef[] {

@@ -20,6 +20,8 @@
  *   log-read-validity      a read's answer is the right record of the final stream given the
  *                          answering index's frontier, with the right payload (last overwrite)
  *   log-cond-decisions     every conditional append and overwrite result equals the replay
+ *   log-blocking-read      a blocking readNext answers by its timeout (plus a read timeout) ...
+ *   log-blocking-read-early ... and, finding nothing, not before its timeout
  */
 import type { FinishedRun, HistoryEvent, Violation } from '../../src/core/system.ts';
 import type { LogReply, LogRequest } from '../../src/boki/api.ts';
@@ -102,6 +104,11 @@ export interface LogCheckOptions {
   readonly blockingReadBoundUs: number;
   /** ... judged only for reads called this long after the last fault (faults delay anything). */
   readonly quietUs: number;
+  /**
+   * The blocking read timeout: a blocking readNext past the tail of its logspace parks this long
+   * before it may answer EMPTY (log-blocking-read-early judges the lower bound; omit to skip).
+   */
+  readonly blockingReadTimeoutUs?: number;
   readonly maxViolations?: number;
 }
 
@@ -120,6 +127,7 @@ export function checkLogHistory(run: FinishedRun, opts: LogCheckOptions): Violat
   checkInvocations(h, audit, add);
   checkReads(h, audit, byLocal, auditable, add);
   checkBlocking(run, h, opts.blockingReadBoundUs, opts.quietUs, add);
+  if (opts.blockingReadTimeoutUs !== undefined) checkBlockingEarly(run, h, opts.blockingReadTimeoutUs, add);
   return out.slice(0, maxViolations);
 }
 
@@ -143,6 +151,26 @@ function checkBlocking(run: FinishedRun, h: LogHistory, boundUs: number, quietUs
 }
 
 type Add = (invariant: string, message: string, timeUs?: number) => void;
+
+/**
+ * log-blocking-read-early, the other direction: a blocking readNext that finds nothing must wait
+ * (park) for the blocking read timeout before it answers EMPTY; one that answers EMPTY sooner
+ * behaves as a non-blocking read. Judged for reads whose lower bound lies in the logspace of the
+ * answering index (a bound in an older logspace is answered there without blocking) and after
+ * whose call no fault happened (a crash or a new view ends parked reads early).
+ */
+function checkBlockingEarly(run: FinishedRun, h: LogHistory, timeoutUs: number, add: Add): void {
+  const calls = new Map<string, number>();
+  for (const ev of run.history) if (ev.kind === 'call') calls.set(ev.reqId, ev.t);
+  for (const op of h.ops) {
+    const req = op.r.req;
+    if (req.op !== 'readNext' || req.blocking !== true || op.r.rep.code !== 'EMPTY') continue;
+    const t0 = calls.get(op.r.reqId) ?? op.r.t0;
+    if (op.t - t0 >= timeoutUs || run.lastFaultUs >= t0) continue;
+    if (op.r.frontier === 0n || seqLogspace(req.minSeq) !== seqLogspace(op.r.frontier)) continue;
+    add('log-blocking-read-early', `${op.r.reqId}: a blocking readNext from ${hex(req.minSeq)} answered EMPTY after ${op.t - t0}us, before the blocking read timeout of ${timeoutUs}us`, op.t);
+  }
+}
 
 function checkTotalOrder(h: LogHistory, audit: Audit, byLocal: LocalIndex, add: Add): void {
   const seqToAttempt = new Map<bigint, string>();

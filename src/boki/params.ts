@@ -154,6 +154,7 @@ export const BOKI_VARIANTS = [
   'bug-cond-ge',
   'bug-no-progress',
   'bug-backup-reorders',
+  'bug-blocking-no-wait',
 ] as const;
 
 export type BokiVariant = (typeof BOKI_VARIANTS)[number];
@@ -181,6 +182,7 @@ export const BOKI_VARIANT_DEFS: readonly VariantDef[] = [
   { name: 'bug-cond-ge', description: 'deliberate bug: a conditional append succeeds when the stream is at least condPos long', exposedBy: 'log-smoke' },
   { name: 'bug-no-progress', description: 'deliberate bug: an append does not advance its invocation\'s progress token', exposedBy: 'log-variant-bug-no-progress' },
   { name: 'bug-backup-reorders', description: 'deliberate bug: a backup applies entries as they arrive, without buffering gaps', exposedBy: 'log-variant-bug-backup-reorders' },
+  { name: 'bug-blocking-no-wait', description: 'deliberate bug: a blocking readNext that finds nothing answers EMPTY at once instead of parking', exposedBy: 'log-variant-lazy-blocking-timeout' },
 ];
 
 export function isBokiVariant(v: string | null): v is BokiVariant {

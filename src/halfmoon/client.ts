@@ -36,6 +36,8 @@ export interface SwitchingConfig {
   readonly reconcileParallelism: number;
   readonly coordTimeoutUs: number;
   readonly drainRetryUs: number;
+  /** Only for the switch-drain-never-starts variant: the end of the last old-mode request does not start the drain. */
+  readonly drainNeverStarts?: boolean;
 }
 
 /** Switch events the gateway records, for reports and the viewer. */
@@ -238,7 +240,8 @@ export const clientMachine: Machine<ClientConfig, ClientState, never, WfRequest 
         s.completed++;
         const sw = s.cfg.switching;
         if (sw) {
-          if (requestFinished(s.coord, input.reqId)) startDrain(s, ctx, out);
+          // Variant switch-drain-never-starts: the last old-mode request's end does not start the drain.
+          if (requestFinished(s.coord, input.reqId) && sw.drainNeverStarts !== true) startDrain(s, ctx, out);
           if (sw.adaptive) {
             observe(s.controller, sw.adaptive, ctx.nowUs, input.body.reads ?? 0, input.body.writes ?? 0);
             const want = decide(s.controller, sw.adaptive, s.coord, ctx.nowUs);

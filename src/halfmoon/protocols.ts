@@ -148,22 +148,28 @@ function hmrRead(io: OpIO, x: Scratch, table: string, key: string): Json {
   let max = variant(x, 'hmr-read-past-cursor') ? READ_PAST_CURSOR_MAX : x.c;
   let witness: bigint | null = null;
   let version: bigint | null = null;
-  for (let guard = 0; guard < 10_000; guard++) {
-    const r = io.log({ op: 'readPrev', tag, maxSeq: max });
-    if (r.code === 'EMPTY') break;
-    if (r.code !== 'READ_OK') io.abort(`readPrev failed: ${r.code}`);
-    const env = decodeRecord(r.record.data);
-    if (env === null || (env.rec.kind !== 'PostWrite' && env.rec.kind !== 'Marker')) io.fatal(`key stream of ${table}/${key}: record at ${r.record.seqnum} is not a version`);
-    const rec = env.rec;
-    const mine = rec.table === table && rec.key === key;
-    if (!mine && !variant(x, 'keytag-xor-symmetric')) {
-      x.foreign++;
-      max = r.record.seqnum - 1n;
-      continue;
+  // Variant hmr-empty-snapshot-reads-latest: a key with no version at or below the cursor falls
+  // back to its latest version row (the witness stays INIT), instead of reading INIT.
+  const passes = variant(x, 'hmr-empty-snapshot-reads-latest') ? 2 : 1;
+  for (let pass = 0; pass < passes && version === null; pass++) {
+    if (pass === 1) max = READ_PAST_CURSOR_MAX;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const r = io.log({ op: 'readPrev', tag, maxSeq: max });
+      if (r.code === 'EMPTY') break;
+      if (r.code !== 'READ_OK') io.abort(`readPrev failed: ${r.code}`);
+      const env = decodeRecord(r.record.data);
+      if (env === null || (env.rec.kind !== 'PostWrite' && env.rec.kind !== 'Marker')) io.fatal(`key stream of ${table}/${key}: record at ${r.record.seqnum} is not a version`);
+      const rec = env.rec;
+      const mine = rec.table === table && rec.key === key;
+      if (!mine && !variant(x, 'keytag-xor-symmetric')) {
+        x.foreign++;
+        max = r.record.seqnum - 1n;
+        continue;
+      }
+      if (pass === 0) witness = r.record.seqnum;
+      version = rec.version;
+      break;
     }
-    witness = r.record.seqnum;
-    version = rec.version;
-    break;
   }
   // switch-no-reconciliation: the artifact's single row k_0 serves as INIT and base at once.
   const initRow = variant(x, 'switch-no-reconciliation') ? rowName(table, key, 'BASE') : rowName(table, key, 'INIT');
@@ -221,6 +227,9 @@ function loggedWrite(io: OpIO, x: Scratch, table: string, key: string, value: Js
 /** HM-W read (§4.2): a logged PostRead carrying the base row's value. */
 function loggedRead(io: OpIO, x: Scratch, table: string, key: string): Json {
   if (ablated(x, 'postread')) return unloggedBaseRead(io, x, table, key);
+  // Variant hmw-reread-unlogged: only the first read of a key in an execution is logged; a repeat
+  // goes to the base row live (a replay may then read a newer value).
+  if (variant(x, 'hmw-reread-unlogged') && x.ex.ops.some((o) => o.kind === 'read' && o.table === table && o.key === key)) return unloggedBaseRead(io, x, table, key);
   const have = stepAt(x, x.n);
   if (have) {
     const p = proposeStep(io, x, [], { kind: 'PostRead', table, key, value: null, version: VERSION_ZERO });

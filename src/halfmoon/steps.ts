@@ -11,6 +11,7 @@
  */
 import type { LogReply, LogRequest } from '../boki/api.ts';
 import type { StoreRep, StoreReq } from './store.ts';
+import type { UserOp } from './program.ts';
 import { bokiStyle } from './styles.ts';
 import { decodeRecord, encodeRecord, type Envelope, type Json, type Mode, type StepRecord, stepTag, type TagScheme } from './records.ts';
 
@@ -126,6 +127,8 @@ export interface ExecInfo {
   readonly startCursor: bigint;
   readonly input: Json;
   readonly fn: string;
+  /** The operations this execution's function has issued and seen answered so far, in order. */
+  readonly ops: readonly UserOp[];
 }
 
 export interface Scratch {

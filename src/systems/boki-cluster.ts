@@ -64,7 +64,7 @@ export function buildBokiCluster(p: BokiParams, variant: BokiVariant | null): Bo
     storages,
     invariants: () => [metalogAgreement(), decisionAgreement()],
     checkers: ({ probes, books }) => [
-      { name: 'log-history', check: (run) => checkLogHistory(run, { blockingReadBoundUs: (p.blockingReadTimeoutMs + p.readTimeoutMs) * 1000, quietUs: p.livenessBoundMs * 1000 }) },
+      { name: 'log-history', check: (run) => checkLogHistory(run, { blockingReadBoundUs: (p.blockingReadTimeoutMs + p.readTimeoutMs) * 1000, quietUs: p.livenessBoundMs * 1000, blockingReadTimeoutUs: p.blockingReadTimeoutMs * 1000 }) },
       logLivenessChecker(p.livenessBoundMs * 1000, books, probes),
     ],
     faultGuard: (f, view) => guard(p, f.kind, f.nodes ?? [], view),

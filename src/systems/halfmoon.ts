@@ -15,7 +15,7 @@ import { type Composed, compose } from '../core/compose.ts';
 import type { Checker, FinishedRun, HistoryEvent, Invariant, NodeSpec, SystemDef, SystemInstance, WorldView } from '../core/system.ts';
 import { clientDone, clientMachine, type ClientState } from '../halfmoon/client.ts';
 import { admit } from '../halfmoon/switching.ts';
-import { switchingReport } from '../../proofs/switching.ts';
+import { switchingLivenessChecker, switchingReport } from '../../proofs/switching.ts';
 import type { Json, Mode } from '../halfmoon/records.ts';
 import { CANONICAL_TAGS, rowName } from '../halfmoon/records.ts';
 import { runtimeMachine } from '../halfmoon/runtime.ts';
@@ -399,6 +399,7 @@ function finishHalfmoon(
             reconcileParallelism: reconcile ? p.reconcileParallelism : 0,
             coordTimeoutUs: 500_000,
             drainRetryUs: 20_000,
+            ...(variant === 'switch-drain-never-starts' ? { drainNeverStarts: true } : {}),
           }
         : null,
     },
@@ -413,6 +414,7 @@ function finishHalfmoon(
       // Ablations (spec §7.4) are judged by exactly-once alone: counting properties are not used.
       ...(variant?.startsWith('ablate-') ? [] : [logAccountingChecker({ mode, exact: p.exactCounts, audit })]),
       livenessChecker(p.livenessBoundUs, 'liveness', lastFunctionCrash, isCoordinatorRequest),
+      ...(switching ? [switchingLivenessChecker(p.livenessBoundUs, lastFunctionCrash)] : []),
       ...log.checkers,
     ],
     ...(log.faultGuard ? { faultGuard: log.faultGuard } : {}),

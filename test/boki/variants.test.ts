@@ -37,6 +37,7 @@ const EXPECT: Record<string, string[]> = {
   'bug-cond-ge': ['log-cond-decisions'],
   'bug-no-progress': ['log-read-your-writes'],
   'bug-backup-reorders': ['log-metalog-agreement'],
+  'bug-blocking-no-wait': ['log-blocking-read-early'],
 };
 
 describe('artifact variants and deliberate bugs are caught; the canonical build passes', () => {

@@ -15,6 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../app/cli/cli.ts';
 import { readSuiteFile } from '../../app/suite/spec.ts';
 import { SYSTEMS } from '../../src/systems/index.ts';
+import { loadScenario } from '../../src/scenario/scenario.ts';
+import { workloadNames } from '../../src/halfmoon/workloads/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hm-suite-'));
 const root = join(import.meta.dirname, '../..');
@@ -78,6 +80,21 @@ describe('the shipped suites', () => {
     for (const w of ['wf-hotel', 'wf-movie', 'wf-retwis']) {
       expect(s.entries.some((e) => e.scenario === w && e.expect === 'pass' && e.sets.some(([k, v]) => k === 'crashProbability' && (v as number) > 0)), w).toBe(true);
     }
+  });
+
+  it('ci.yaml runs every registered workload under function crashes, expecting it to pass', () => {
+    const s = readSuiteFile(join(root, 'scenarios/suites/ci.yaml'));
+    const underFaults = new Set<string>();
+    for (const e of s.entries) {
+      if (e.expect !== 'pass' || e.variant !== null) continue;
+      const sc = loadScenario(e.scenario);
+      if (sc.system !== 'halfmoon') continue;
+      const params: Record<string, unknown> = { ...sc.params };
+      for (const [k, v] of e.sets) params[k] = v;
+      if (typeof params.crashProbability === 'number' && params.crashProbability > 0) underFaults.add(String(params.workload ?? 'rw'));
+    }
+    expect(workloadNames().length).toBeGreaterThanOrEqual(6);
+    for (const w of workloadNames()) expect(underFaults.has(w), w).toBe(true);
   });
 
   it('fast.yaml passes; the JUnit report parses with one testcase per entry', async () => {

@@ -34,6 +34,8 @@ export function serveQuery(s: EngineState, q: IndexQuery, remote: boolean, ctx: 
     case 'answer':
       return sendResult(s, q.origin, { type: 'indexResult', qid: q.qid, status: r.hit ? 'found' : 'empty', lostLs: -1, hit: r.hit, frontier: qq.frontier, progressOut: qq.progressOut }, ctx, out);
     case 'blockMiss':
+      // Deliberate bug bug-blocking-no-wait: a blocking read that finds nothing answers at once.
+      if (s.cfg.variant === 'bug-blocking-no-wait') return answerEmpty(s, ix, qq, ctx, out);
       return park(s, ix, { q, remote, deadlineUs: ctx.nowUs + s.cfg.p.blockingReadTimeoutMs * 1000 }, out, ctx);
     case 'continue': {
       const prevLs = prevLogOf(s, ix.viewId, q.book);

@@ -158,8 +158,9 @@ function finishProgram(s: RuntimeState, ex: Exec, x: Scratch, result: Json, ctx:
       return true;
     case 'catchup':
       if (ex.top && ex.doneOutput !== null) {
-        // A completed instance returns its recorded output (spec §6.3).
-        ex.output = ex.doneOutput.output;
+        // A completed instance returns its recorded output (spec §6.3). Deliberate bug
+        // done-replay-drops-output: the retry answers null instead of the recorded output.
+        ex.output = s.cfg.variant === 'done-replay-drops-output' ? null : ex.doneOutput.output;
         if (ex.reqId !== null) out.push(reply(ex.reqId, { ok: true, output: ex.output }));
         end(ex, out, 'done', null, true);
         ex.stage = 'end';

@@ -247,3 +247,53 @@ export async function bokiAppendBench(o: { appends: number; concurrency: number;
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface WorkflowBench {
+  readonly requests: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly violations: number;
+  readonly appendsPerRequest: number;
+}
+
+/**
+ * A workflow scenario run for real: a fresh Halfmoon cluster on the Boki log (one process per
+ * node on free loopback ports, ZooKeeper when installed) configured with `params`, `cluster run`
+ * of `scenario` with `sets`, then the cluster stopped. The client-visible request latency is the
+ * run report's `latencyUs`, the figure `halfmoon run` gives for the same scenario simulated.
+ */
+export async function realWorkflowBench(o: { scenario: string; params: Readonly<Record<string, unknown>>; sets: readonly (readonly [string, unknown])[] }): Promise<WorkflowBench> {
+  const { planCluster } = await import('./cluster-config.ts');
+  const { clusterDown, clusterUp } = await import('./cluster.ts');
+  const { clusterRun } = await import('./run.ts');
+  const { zkUnavailable } = await import('./zk/server.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'hm-bench-wf-'));
+  // The nodes of Halfmoon with 3 engines on the Boki log (planCluster refuses a list that differs).
+  const ids = ['ctrl', 'seq0', 'seq1', 'seq2', 'seq3', 'seq4', 'sto0', 'sto1', 'sto2', 'eng0', 'eng1', 'eng2', 'store'];
+  const useZk = zkUnavailable() === null;
+  const all = useZk ? ids : ['zk', ...ids];
+  const ports = await Promise.all(Array.from({ length: all.length + 1 }, freePort));
+  const plan = planCluster(
+    {
+      scenario: o.scenario,
+      params: o.params,
+      stateDir: join(dir, 'state'),
+      nodes: Object.fromEntries(all.map((id, i) => [id, { address: `127.0.0.1:${ports[i]}` }])),
+      zookeeper: useZk ? { mode: 'local', clientPort: ports[all.length], tickTimeMs: 200 } : { mode: 'none' },
+      driversOnUp: false,
+      startTimeoutMs: 60_000,
+    },
+    'bench',
+    dir,
+  );
+  try {
+    await clusterUp(plan);
+    const r = await clusterRun({ plan, scenario: o.scenario, sets: o.sets });
+    const lat = (r.json.latencyUs ?? {}) as { p50?: number; p99?: number };
+    const log = (r.json.log ?? {}) as { appendsPerRequest?: number };
+    return { requests: Number(r.json.requests ?? 0), p50Us: lat.p50 ?? 0, p99Us: lat.p99 ?? 0, violations: r.violations.length, appendsPerRequest: log.appendsPerRequest ?? 0 };
+  } finally {
+    await clusterDown(plan, 3000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -70,6 +70,8 @@ class PreciseTimers {
   private armed = 0;
   private fallback: NodeJS.Timeout | null = null;
   private reffed = false;
+  /** The helper thread runs (until then the fallback timer covers the deadline too). */
+  private online = false;
   readonly counters = { fired: 0, fineWakes: 0, coarse: 0, immediate: 0 };
 
   /** Calls `fire` once, at or after `delayMs` from now, unless cancelled first. */
@@ -125,12 +127,15 @@ class PreciseTimers {
 
   /** Points the helper at a new deadline (0: sleep until told). */
   private arm(due: number): void {
-    if (due === this.armed && this.worker !== null) return;
+    if (due === this.armed && this.online) return;
     this.armed = due;
-    if (!this.ensureWorker()) {
+    const worker = this.ensureWorker();
+    if (!worker || !this.online) {
+      // No helper, or one still starting (a thread takes tens of ms to boot on a loaded machine):
+      // a millisecond timer stands in, and whichever wakes first fires what is due.
       if (this.fallback) clearTimeout(this.fallback);
       this.fallback = due === 0 ? null : setTimeout(() => this.wake(), Math.max(0, Math.ceil(due - hrMs())));
-      return;
+      if (!worker) return;
     }
     this.dl![0] = due;
     Atomics.add(this.ctl!, 0, 1);
@@ -173,6 +178,11 @@ class PreciseTimers {
       const dl = new SharedArrayBuffer(8);
       const w = new Worker(HELPER, { eval: true, workerData: { ctl, dl }, stdout: false, stderr: false });
       w.on('message', () => this.wake());
+      w.once('online', () => {
+        this.online = true;
+        if (this.fallback) clearTimeout(this.fallback);
+        this.fallback = null;
+      });
       w.on('error', () => this.lose());
       w.on('exit', () => this.lose());
       w.unref(); // after the listeners: a 'message' listener refs the port again
@@ -191,6 +201,7 @@ class PreciseTimers {
     if (this.failed) return;
     this.failed = true;
     this.worker = null;
+    this.online = false;
     const due = this.armed;
     this.armed = 0;
     if (due !== 0) this.arm(due);

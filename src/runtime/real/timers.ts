@@ -35,7 +35,7 @@ export function hrMs(): number {
  * deadline or a change, posts once when the deadline has passed, then waits for the next change.
  */
 const HELPER = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
 const ctl = new Int32Array(workerData.ctl);
 const dl = new Float64Array(workerData.dl);
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -46,10 +46,16 @@ for (;;) {
   if (d === 0) { Atomics.wait(ctl, 0, seq); continue; }
   const left = d - now();
   if (left > 0) { Atomics.wait(ctl, 0, seq, left); continue; }
-  parentPort.postMessage(seq);
+  Atomics.add(ctl, 1, 1);
+  Atomics.notify(ctl, 1);
   Atomics.wait(ctl, 0, seq);
 }
 `;
+
+/** `Atomics.waitAsync` (V8 8.7+, so every Node 20), missing from this project's TypeScript lib. */
+interface AtomicsWaitAsync {
+  waitAsync(a: Int32Array, index: number, value: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}
 
 export interface TimerHandle {
   due: number;
@@ -70,6 +76,8 @@ class PreciseTimers {
   private armed = 0;
   private fallback: NodeJS.Timeout | null = null;
   private reffed = false;
+  /** A timer that never fires, referenced while a fine timer is armed (the helper never is). */
+  private readonly keepAlive = setInterval(() => undefined, TIMEOUT_MAX_MS).unref();
   /** The helper thread runs (until then the fallback timer covers the deadline too). */
   private online = false;
   readonly counters = { fired: 0, fineWakes: 0, coarse: 0, immediate: 0 };
@@ -144,8 +152,8 @@ class PreciseTimers {
     const want = due !== 0;
     if (want !== this.reffed) {
       this.reffed = want;
-      if (want) this.worker!.ref();
-      else this.worker!.unref();
+      if (want) this.keepAlive.ref();
+      else this.keepAlive.unref();
     }
   }
 
@@ -177,7 +185,6 @@ class PreciseTimers {
       const ctl = new SharedArrayBuffer(8);
       const dl = new SharedArrayBuffer(8);
       const w = new Worker(HELPER, { eval: true, workerData: { ctl, dl }, stdout: false, stderr: false });
-      w.on('message', () => this.wake());
       w.once('online', () => {
         this.online = true;
         if (this.fallback) clearTimeout(this.fallback);
@@ -185,15 +192,34 @@ class PreciseTimers {
       });
       w.on('error', () => this.lose());
       w.on('exit', () => this.lose());
-      w.unref(); // after the listeners: a 'message' listener refs the port again
+      // Never keeps the process alive: `keepAlive` does that while a fine timer is armed.
+      w.unref();
       this.ctl = new Int32Array(ctl);
       this.dl = new Float64Array(dl);
       this.worker = w;
+      this.listen();
       return true;
     } catch {
       this.failed = true;
       return false;
     }
+  }
+
+  /**
+   * Waits (without blocking) for the helper's next wake: `Atomics.waitAsync` resolves on the
+   * event loop once the helper bumps `ctl[1]`, cheaper than a message (no clone, no event).
+   */
+  private listen(): void {
+    const ctl = this.ctl!;
+    const seen = Atomics.load(ctl, 1);
+    const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(ctl, 1, seen);
+    const woke = () => {
+      if (this.worker === null) return;
+      this.listen();
+      this.wake();
+    };
+    if (r.async) void r.value.then(woke);
+    else queueMicrotask(woke);
   }
 
   /** The helper died: fall back to setTimeout for what is armed. */

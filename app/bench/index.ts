@@ -12,7 +12,8 @@ import { replayFile } from '../../sim/replay.ts';
 import { loadTrace } from '../viewer/load.ts';
 import { EventQueue } from '../../sim/queue.ts';
 import { createRng } from '../../sim/rng.ts';
-import { bokiAppendBench, realOpLatency, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
+import { bokiAppendBench, realOpLatency, realWorkflowBench, syncedAppend, tcpRoundTrip } from '../../src/runtime/real/bench.ts';
+import { LOOPBACK_CLUSTER_PARAMS, loopbackCalibrationSets } from '../reproduce/calibration-loopback.ts';
 import { runOnce } from '../../sim/run.ts';
 import { sweep } from '../../sim/sweep.ts';
 import { buildInstance, resolveScenario } from '../../src/scenario/instance.ts';
@@ -228,6 +229,42 @@ const realAppendBench: Bench = {
         appendsPerSec: a.appendsPerSec,
         concurrency: a.concurrency,
         coordination: a.coordination,
+        ...Object.fromEntries(Object.entries(a.cpuUsPerAppend).map(([id, us]) => [`cpuUsPerAppend_${id}`, us])),
+      },
+    };
+  },
+};
+
+/**
+ * The rw workflow (wf-rw, hm-read) on a real Halfmoon-on-Boki cluster, beside the same scenario
+ * simulated with the loopback calibration (app/reproduce/calibration-loopback.ts: this machine's
+ * measured hop and sync, the real cluster's topology and store): the ratio is what the real
+ * runtime adds beyond the network and disk it runs on (goal: within 2x).
+ */
+const realWfBench: Bench = {
+  name: 'real-wf',
+  description: 'wf-rw hm-read request latency on a real Boki cluster and simulated with the loopback calibration (p50/p99 in us)',
+  async run(quick) {
+    const requests = quick ? 48 : 200;
+    const sets: [string, unknown][] = [
+      ['protocol', 'hm-read'],
+      ['requests', requests],
+    ];
+    const sim = runOnce({ scenario: 'wf-rw', seed: 1, sets: [...loopbackCalibrationSets(), ...sets] });
+    const simLat = ((sim.report as Record<string, unknown>).latencyUs ?? {}) as { p50?: number; p99?: number };
+    const real = await realWorkflowBench({ scenario: 'wf-rw', params: LOOPBACK_CLUSTER_PARAMS, sets });
+    const simP50 = simLat.p50 ?? 0;
+    return {
+      name: this.name,
+      figures: {
+        requests,
+        wfRwRealP50Us: real.p50Us,
+        wfRwRealP99Us: real.p99Us,
+        wfRwRealViolations: real.violations,
+        wfRwSimLoopbackP50Us: simP50,
+        wfRwSimLoopbackP99Us: simLat.p99 ?? 0,
+        wfRwRealOverSimP50: Math.round((real.p50Us / Math.max(1, simP50)) * 10) / 10,
+        appendsPerRequestReal: real.appendsPerRequest,
       },
     };
   },
@@ -555,4 +592,4 @@ const traceBench: Bench = {
   },
 };
 
-export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, sweepBench, viewerBench, traceBench, realBench, realAppendBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];
+export const BENCHES: Bench[] = [eventQueueBench, simBareBench, registerFaultsBench, bokiLogBench, sweepBench, viewerBench, traceBench, realBench, realAppendBench, realWfBench, explore2pcBench, exploreRegisterBench, exploreWfTinyBench, exploreLogTinyBench, exploreCloneBench, sweepRssBench];

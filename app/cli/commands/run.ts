@@ -1,4 +1,7 @@
+import { InputError } from '../../../src/core/assert.ts';
 import { runOnce } from '../../../sim/run.ts';
+import { calibrationSets } from '../../reproduce/calibration.ts';
+import { loopbackCalibrationSets } from '../../reproduce/calibration-loopback.ts';
 import { parseSeed, traceOptions, parseSets, scenarioArg, scenarioOptions, variantArg } from './args.ts';
 import { runJson, runLines } from './format.ts';
 import type { Command } from './types.ts';
@@ -9,6 +12,7 @@ export const runCommand: Command = {
   usage: `usage: halfmoon run [--scenario <name|file>] [--seed <n>] [--trace <file>] [--json]
                     [--trace-level events|states|full] [--trace-window <steps>]
                     [--set <key=value>]... [--variant <name>] [--protocol <name>] [--checks]
+                    [--calibration aws|loopback]
 
 Runs one simulation. Same scenario, same seed: same run, same trace hash, on any machine.
 
@@ -24,6 +28,10 @@ Runs one simulation. Same scenario, same seed: same run, same trace hash, on any
   --variant <name>        run a named variant (see 'halfmoon variants')
   --protocol <name>       shorthand for --set protocol=<name>
   --checks                step every input twice on cloned states and compare (slower)
+  --calibration <c>       a latency model applied before the --set overrides: aws, the paper's
+                          cluster (app/reproduce/calibration.ts, as 'reproduce' runs it), or
+                          loopback, the real cluster on this machine's loopback
+                          (app/reproduce/calibration-loopback.ts), to compare with 'cluster run'
 
 Exit codes: 0 all invariants held, 1 a violation was found, 2 bad input.`,
   options: {
@@ -34,6 +42,7 @@ Exit codes: 0 all invariants held, 1 a violation was found, 2 bad input.`,
     'trace-window': { type: 'string' },
     json: { type: 'boolean' },
     checks: { type: 'boolean' },
+    calibration: { type: 'string' },
   },
   run(values, _pos, io) {
     const seed = values.seed === undefined ? 1 : parseSeed(values.seed);
@@ -42,7 +51,7 @@ Exit codes: 0 all invariants held, 1 a violation was found, 2 bad input.`,
     const r = runOnce({
       scenario: scenarioArg(values),
       seed,
-      sets: parseSets(values),
+      sets: [...calibrationArg(values.calibration), ...parseSets(values)],
       variant: variantArg(values),
       tracePath,
       traceLevel: level,
@@ -54,3 +63,10 @@ Exit codes: 0 all invariants held, 1 a violation was found, 2 bad input.`,
     return r.violations.length > 0 ? 1 : 0;
   },
 };
+
+function calibrationArg(v: unknown): [string, unknown][] {
+  if (v === undefined) return [];
+  if (v === 'aws') return calibrationSets('boki');
+  if (v === 'loopback') return loopbackCalibrationSets();
+  throw new InputError(`--calibration: expected aws or loopback, got '${String(v)}'`);
+}

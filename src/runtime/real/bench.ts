@@ -6,7 +6,7 @@
  * protocols' real-mode latencies (a Boki append) are read against the same floor.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,19 @@ export interface AppendBench {
   readonly appendsPerSec: number;
   readonly concurrency: number;
   readonly coordination: 'zookeeper' | 'machine';
+  /** CPU (user + system) each node process spent per append during the latency phase, µs. */
+  readonly cpuUsPerAppend: Readonly<Record<string, number>>;
+}
+
+/** CPU seconds (user + system) a live process has used, from /proc; null when unreadable. */
+function procCpuS(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -154,7 +167,7 @@ export interface AppendBench {
  */
 export async function bokiAppendBench(o: { appends: number; concurrency: number; throughputMs: number; cutIntervalUs?: number }): Promise<AppendBench> {
   const { planCluster } = await import('./cluster-config.ts');
-  const { clusterDown, clusterUp } = await import('./cluster.ts');
+  const { clusterDown, clusterUp, nodeDir } = await import('./cluster.ts');
   const { RealClient } = await import('./client.ts');
   const { zkUnavailable } = await import('./zk/server.ts');
   const dir = mkdtempSync(join(tmpdir(), 'hm-bench-boki-'));
@@ -197,9 +210,21 @@ export async function bokiAppendBench(o: { appends: number; concurrency: number;
     await begin('lat', 'eng0');
     const warm = Math.min(200, o.appends);
     const xs: number[] = [];
+    const pids = new Map<string, number>();
+    for (const id of ids) {
+      const pid = Number(readFileSync(join(nodeDir(plan, id), 'pid'), 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0) pids.set(id, pid);
+    }
+    let cpu0 = new Map<string, number>();
     for (let i = 0; i < warm + o.appends; i++) {
+      if (i === warm) cpu0 = new Map([...pids].map(([id, pid]) => [id, procCpuS(pid) ?? NaN]));
       const us = await append('eng0', 'lat', 1n);
       if (i >= warm) xs.push(us);
+    }
+    const cpuUsPerAppend: Record<string, number> = {};
+    for (const [id, pid] of pids) {
+      const d = (procCpuS(pid) ?? NaN) - cpu0.get(id)!;
+      if (Number.isFinite(d)) cpuUsPerAppend[id] = Math.round((d * 1e6) / Math.max(1, o.appends));
     }
     const invs = Array.from({ length: o.concurrency }, (_, i) => ({ inv: `tp${i}`, engine: i % 2 === 0 ? 'eng0' : 'eng1' }));
     for (const x of invs) await begin(x.inv, x.engine);
@@ -215,9 +240,59 @@ export async function bokiAppendBench(o: { appends: number; concurrency: number;
       }),
     );
     const ms = performance.now() - t0;
-    return { latency: percentiles(xs), appendsPerSec: Math.round((done / ms) * 1000), concurrency: o.concurrency, coordination: useZk ? 'zookeeper' : 'machine' };
+    return { latency: percentiles(xs), appendsPerSec: Math.round((done / ms) * 1000), concurrency: o.concurrency, coordination: useZk ? 'zookeeper' : 'machine', cpuUsPerAppend };
   } finally {
     client.close();
+    await clusterDown(plan, 3000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface WorkflowBench {
+  readonly requests: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly violations: number;
+  readonly appendsPerRequest: number;
+}
+
+/**
+ * A workflow scenario run for real: a fresh Halfmoon cluster on the Boki log (one process per
+ * node on free loopback ports, ZooKeeper when installed) configured with `params`, `cluster run`
+ * of `scenario` with `sets`, then the cluster stopped. The client-visible request latency is the
+ * run report's `latencyUs`, the figure `halfmoon run` gives for the same scenario simulated.
+ */
+export async function realWorkflowBench(o: { scenario: string; params: Readonly<Record<string, unknown>>; sets: readonly (readonly [string, unknown])[] }): Promise<WorkflowBench> {
+  const { planCluster } = await import('./cluster-config.ts');
+  const { clusterDown, clusterUp } = await import('./cluster.ts');
+  const { clusterRun } = await import('./run.ts');
+  const { zkUnavailable } = await import('./zk/server.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'hm-bench-wf-'));
+  // The nodes of Halfmoon with 3 engines on the Boki log (planCluster refuses a list that differs).
+  const ids = ['ctrl', 'seq0', 'seq1', 'seq2', 'seq3', 'seq4', 'sto0', 'sto1', 'sto2', 'eng0', 'eng1', 'eng2', 'store'];
+  const useZk = zkUnavailable() === null;
+  const all = useZk ? ids : ['zk', ...ids];
+  const ports = await Promise.all(Array.from({ length: all.length + 1 }, freePort));
+  const plan = planCluster(
+    {
+      scenario: o.scenario,
+      params: o.params,
+      stateDir: join(dir, 'state'),
+      nodes: Object.fromEntries(all.map((id, i) => [id, { address: `127.0.0.1:${ports[i]}` }])),
+      zookeeper: useZk ? { mode: 'local', clientPort: ports[all.length], tickTimeMs: 200 } : { mode: 'none' },
+      driversOnUp: false,
+      startTimeoutMs: 60_000,
+    },
+    'bench',
+    dir,
+  );
+  try {
+    await clusterUp(plan);
+    const r = await clusterRun({ plan, scenario: o.scenario, sets: o.sets });
+    const lat = (r.json.latencyUs ?? {}) as { p50?: number; p99?: number };
+    const log = (r.json.log ?? {}) as { appendsPerRequest?: number };
+    return { requests: Number(r.json.requests ?? 0), p50Us: lat.p50 ?? 0, p99Us: lat.p99 ?? 0, violations: r.violations.length, appendsPerRequest: log.appendsPerRequest ?? 0 };
+  } finally {
     await clusterDown(plan, 3000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -47,6 +47,7 @@ export class FramedSocket {
   private queue: Buffer[] = [];
   private queueBytes = 0;
   private congested = false;
+  private corked = false;
   private closedReason: string | null = null;
   readonly counters = { framesIn: 0, framesOut: 0, dropped: 0 };
 
@@ -109,8 +110,24 @@ export class FramedSocket {
       return true;
     }
     this.counters.framesOut++;
+    this.corkForTick();
     if (!this.socket.write(frame)) this.congested = true;
     return true;
+  }
+
+  /**
+   * Frames written in one tick of the event loop (a step's sends, the steps of one read's frames)
+   * leave in one writev: the socket is corked at the first and uncorked once the tick's
+   * synchronous work is done. Nagle stays off, so nothing waits beyond the tick.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private flush(): void {

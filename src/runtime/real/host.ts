@@ -34,6 +34,7 @@ import { type Addr, type ConnLimits, DEFAULT_LIMITS, FramedSocket, OutLink, STAT
 import { FrameError } from './frame.ts';
 import type { HistorySink } from './history.ts';
 import { type StoreOptions, WalStore } from './store.ts';
+import { preciseTimers, type TimerHandle } from './timers.ts';
 import { CoordBridge } from './zk/bridge.ts';
 import type { ZkRequest, ZkResponse } from '../../boki/coord-api.ts';
 import { decodePayload, encodeEnvelope, type Hello, type NodeStatus, parseClientFrame, parseHello, parsePeerFrame, WIRE_VERSION } from './wire.ts';
@@ -43,8 +44,6 @@ const OUTBOX_LOW = 1_000;
 const REPLY_ROUTES_MAX = 100_000;
 const TIMERS_MAX = 100_000;
 const INBOUND_MAX = 1024;
-/** setTimeout's largest delay; longer timers are chained. */
-const TIMEOUT_MAX_MS = 2_147_483_647;
 
 export interface HostOptions {
   /** The cluster's name, checked in every handshake (the system name by default). */
@@ -113,8 +112,7 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
   private readonly links = new Map<NodeId, OutLink>();
   private client: RealClient | null = null;
   private readonly replyTo = new Map<string, FramedSocket>();
-  private readonly timers = new Map<string, { gen: number; handle: NodeJS.Timeout }>();
-  private timerGen = 0;
+  private readonly timers = new Map<string, TimerHandle>();
   private outbox: (QueuedEffect | Persisted)[] = [];
   private head = 0;
   private pumping = false;
@@ -361,34 +359,26 @@ export class MachineHost implements Pick<WorldView, 'nodeIds'> {
     if (!(delayUs >= 0) || !Number.isFinite(delayUs)) return this.halt(`${this.id} set timer ${name} with delay ${delayUs}`);
     this.disarm(name);
     if (this.timers.size >= TIMERS_MAX) return this.halt(`${this.id} has over ${TIMERS_MAX} timers armed`);
-    const gen = ++this.timerGen;
-    const due = performance.now() + delayUs / 1000;
-    const schedule = (): NodeJS.Timeout =>
-      setTimeout(() => {
-        const t = this.timers.get(name);
-        if (!t || t.gen !== gen) return;
-        const left = due - performance.now();
-        if (left > 1) {
-          t.handle = schedule(); // a chained long timer, or one the event loop woke early
-          return;
-        }
-        this.timers.delete(name);
-        this.counters.timersFired!++;
-        this.step({ type: 'timer', timer: name });
-      }, Math.min(TIMEOUT_MAX_MS, Math.max(0, Math.ceil(due - performance.now()))));
-    this.timers.set(name, { gen, handle: schedule() });
+    // Fired at its due time to the microsecond (timers.ts), not rounded up to whole milliseconds.
+    const handle = preciseTimers.schedule(delayUs / 1000, () => {
+      if (this.timers.get(name) !== handle) return;
+      this.timers.delete(name);
+      this.counters.timersFired!++;
+      this.step({ type: 'timer', timer: name });
+    });
+    this.timers.set(name, handle);
   }
 
   private disarm(name: string): void {
     const t = this.timers.get(name);
     if (t) {
-      clearTimeout(t.handle);
+      preciseTimers.cancel(t);
       this.timers.delete(name);
     }
   }
 
   private clearTimers(): void {
-    for (const t of this.timers.values()) clearTimeout(t.handle);
+    for (const t of this.timers.values()) preciseTimers.cancel(t);
     this.timers.clear();
   }
 

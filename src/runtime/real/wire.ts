@@ -75,11 +75,14 @@ function asObject(v: unknown, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** One strict decoder for every frame (without `stream`, `decode` keeps no state between calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** JSON (wire encoding) of one frame payload; a syntax or encoding error is a malformed frame. */
 export function decodePayload(payload: Buffer): unknown {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    text = UTF8.decode(payload);
   } catch {
     return malformed('payload is not valid UTF-8');
   }

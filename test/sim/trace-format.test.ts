@@ -148,6 +148,100 @@ describe('compact traces (format version 2)', () => {
     );
   });
 
+  it('encodes a state updated in place, holding objects of its inputs, change by change (property, replayable seed)', () => {
+    // Machines update their state in place and keep objects they received (immutable by
+    // contract): the encoder walks the containers and trusts only the received objects.
+    const leaf = fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom('a', 'b', ''), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.bigInt({ min: 0n, max: 3n }));
+    const payload = fc.oneof(leaf, fc.dictionary(fc.constantFrom('x', 'y', '$z'), leaf, { maxKeys: 3 }), fc.array(leaf, { maxLength: 3 }));
+    const key = fc.constantFrom('k0', 'k1', 'k2', 'k3', '$r');
+    const cmd = fc.oneof(
+      fc.record({ op: fc.constant('oset' as const), k: key, v: payload, received: fc.boolean() }),
+      fc.record({ op: fc.constant('odel' as const), k: key }),
+      fc.record({ op: fc.constant('apush' as const), v: payload, received: fc.boolean() }),
+      fc.record({ op: fc.constant('aset' as const), i: fc.nat(4), v: payload, received: fc.boolean() }),
+      fc.record({ op: fc.constant('ashift' as const) }),
+      fc.record({ op: fc.constant('apop' as const) }),
+      fc.record({ op: fc.constant('mset' as const), k: key, v: payload, received: fc.boolean() }),
+      fc.record({ op: fc.constant('mdel' as const), k: key }),
+      fc.record({ op: fc.constant('pset' as const), k: fc.oneof(fc.nat(3), key), v: leaf }),
+      fc.record({ op: fc.constant('pdel' as const), k: fc.oneof(fc.nat(3), key) }),
+      fc.record({ op: fc.constant('sadd' as const), v: leaf }),
+      fc.record({ op: fc.constant('sdel' as const), v: leaf }),
+      fc.record({ op: fc.constant('nested' as const), k: key, v: leaf }),
+      fc.record({ op: fc.constant('swap' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(cmd, { minLength: 1, maxLength: 40 }), fc.integer({ min: 2, max: 7 }), (cmds, every) => {
+        const st: { o: Record<string, unknown>; a: unknown[]; m: Map<string, unknown>; p: Map<unknown, unknown>; s: Set<unknown>; n: Record<string, unknown> } = { o: {}, a: [], m: new Map(), p: new Map(), s: new Set(), n: {} };
+        const lines: Record<string, unknown>[] = [];
+        const enc = new TraceEncoder((r) => lines.push(JSON.parse(JSON.stringify(r)) as Record<string, unknown>), every);
+        const expected: string[] = [];
+        // A received value is fresh and goes into the input first; a made one only into the state.
+        const value = (v: unknown, received: boolean, i: number): unknown => {
+          const x = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+          return received ? { via: 'input', i, x } : x;
+        };
+        cmds.forEach((c, i) => {
+          let got: unknown = null;
+          switch (c.op) {
+            case 'oset':
+              got = value(c.v, c.received, i);
+              st.o[c.k] = got;
+              break;
+            case 'odel':
+              delete st.o[c.k];
+              break;
+            case 'apush':
+              got = value(c.v, c.received, i);
+              st.a.push(got);
+              break;
+            case 'aset':
+              if (c.i <= st.a.length) st.a[c.i] = got = value(c.v, c.received, i);
+              break;
+            case 'ashift':
+              st.a.shift();
+              break;
+            case 'apop':
+              st.a.pop();
+              break;
+            case 'mset':
+              got = value(c.v, c.received, i);
+              st.m.set(c.k, got);
+              break;
+            case 'mdel':
+              st.m.delete(c.k);
+              break;
+            case 'pset':
+              st.p.set(c.k, c.v);
+              break;
+            case 'pdel':
+              st.p.delete(c.k);
+              break;
+            case 'sadd':
+              st.s.add(c.v);
+              break;
+            case 'sdel':
+              st.s.delete(c.v);
+              break;
+            case 'nested':
+              st.n[c.k] = c.v; // a container the state owns, changed in place
+              break;
+            case 'swap':
+              st.n = { ...st.n }; // a new container with the same entries
+              break;
+          }
+          enc.encode({ type: 'step', i, node: 'n', input: { type: 'message', from: 'x', msg: got }, effects: [], state: st });
+          expected.push(canon(toDisplay(st)));
+        });
+        const dec = new TraceDecoder();
+        const out = lines.map((l) => dec.feed(l)).filter((r) => r !== null);
+        expect(out.length).toBe(cmds.length);
+        out.forEach((r, i) => expect(canon(r!.state), `after command ${i} (${cmds[i]!.op})`).toBe(expected[i]));
+      }),
+      { seed: 23, numRuns: 400 },
+    );
+  });
+
   it('refuses bad and old traces with one line and exit code 2', () => {
     const run = (file: string) => {
       try {

@@ -120,6 +120,8 @@ export class TraceEncoder {
   private readonly sealed = new WeakSet<object>();
   /** Payload objects that reach a Map, a Set or a byte array: compared by content, never sealed. */
   private readonly unsealable = new WeakSet<object>();
+  /** Off for a trace that records no states (its header says level "events"). */
+  private sealing = true;
   private nextBlob = 0;
   /** Per node: the shadow of the state last written, and steps since its last snapshot. */
   private readonly prev = new Map<string, { shadow: unknown; since: number }>();
@@ -154,6 +156,8 @@ export class TraceEncoder {
         return this.emit(this.payloads(r));
       case 'header':
       case 'end': {
+        // A trace without states has no use for what is sealed.
+        if (r.type === 'header') this.sealing = r.level !== 'events';
         // The header comes first and is read alone, the end record is read (and edited) by
         // tools: nothing in them is interned.
         this.interning = false;
@@ -206,7 +210,7 @@ export class TraceEncoder {
    * freeze). Returns whether `v` is (now) sealed or a scalar.
    */
   private seal(v: unknown, depth: number): boolean {
-    if (typeof v !== 'object' || v === null) return true;
+    if (typeof v !== 'object' || v === null || !this.sealing) return true;
     if (this.sealed.has(v)) return true;
     if (depth > DEPTH_MAX || this.unsealable.has(v) || v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) return false;
     let ok = true;

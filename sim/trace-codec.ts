@@ -21,9 +21,13 @@
  * A path is a list of object keys (strings) and array indices (numbers); [0, [], v] replaces the
  * whole state.
  *
- * The diff runs on the raw states and stops wherever the old and new values are the same object
- * (machines return new states with structural sharing), so a step costs what it changed, not the
- * size of the state. Decoding (`TraceDecoder`) turns compact records back into the expanded form
+ * The diff runs on the raw state against the encoder's shadow of what it last wrote. Machines
+ * update their state in place (src/core/contract.ts; measured: the top-level state object is the
+ * same object after >99% of steps of wf-crash-storm), so a container's identity proves nothing
+ * and every container of the state is walked; but an object reached from an input or an effect
+ * is immutable by contract (checks mode freezes it), and most of a state is such objects (log
+ * records, metalog entries, message bodies: 78% of the values of wf-crash-storm's states), so
+ * the walk stops at them: the same sealed object is the same value. Decoding (`TraceDecoder`) turns compact records back into the expanded form
  * (version-1 shape: `state` the full display state), which is what every consumer reads.
  */
 
@@ -45,21 +49,82 @@ function mapHasStringKeys(m: Map<unknown, unknown>): boolean {
   return true;
 }
 
-/** How a raw value is displayed: 'o' an object, 'a' an array, 'p' an array of [key, value] pairs, 's' a scalar. */
-function shapeOf(v: unknown): 'o' | 'a' | 'p' | 's' {
-  if (typeof v !== 'object' || v === null) return 's';
-  if (Array.isArray(v) || v instanceof Set) return 'a';
-  if (v instanceof Map) return mapHasStringKeys(v) ? 'o' : 'p';
-  if (ArrayBuffer.isView(v)) return 's';
-  return 'o';
+/**
+ * The encoder's copy of what it last wrote of a node's state (its "shadow"), one node per
+ * container of the raw state that may still change. A shadow value is one of:
+ * - a scalar in display terms (a number, string, boolean, bigint, `null` for null and undefined,
+ *   "<function>", "<n bytes>", "…" beyond the depth limit);
+ * - a sealed raw object (reachable from an input or an effect, so immutable by the machine
+ *   contract, src/core/contract.ts): what was written is its display form, which cannot change;
+ * - a `Shadow` node: an object (plain, or a Map whose keys are all strings), an array (or Set),
+ *   or a Map with a key that is not a string (displayed as [key, value] pairs), holding the shadow
+ *   values of its entries in the raw value's iteration order.
+ * Shadow nodes are owned by one parent each (never shared), so the encoder updates them in place.
+ */
+abstract class Shadow {}
+/** Display form: an object. `keys[i]`'s value is `vals[i]`, in the raw value's key order. */
+class ShObj extends Shadow {
+  constructor(
+    public keys: string[],
+    public vals: unknown[],
+  ) {
+    super();
+  }
+}
+/** Display form: an array (a raw array or Set). */
+class ShArr extends Shadow {
+  constructor(public vals: unknown[]) {
+    super();
+  }
+}
+/** Display form: an array of [key, value] pairs (a Map with a key that is not a string). */
+class ShPairs extends Shadow {
+  constructor(
+    public keys: unknown[],
+    public vals: unknown[],
+  ) {
+    super();
+  }
+}
+
+/** Whether two scalars (a raw one and a shadow one) have the same display form. */
+function sameScalar(shadow: unknown, raw: unknown): boolean {
+  if (shadow === raw) return true;
+  switch (typeof raw) {
+    case 'undefined':
+      return shadow === null;
+    case 'number':
+      return raw !== raw && typeof shadow === 'number' && shadow !== shadow;
+    case 'bigint':
+      return typeof shadow === 'bigint' && BigInt.asUintN(64, shadow) === BigInt.asUintN(64, raw);
+    case 'function':
+      return shadow === '<function>';
+    default:
+      return false;
+  }
+}
+
+/** The shadow form of a scalar. */
+function shadowScalar(raw: unknown): unknown {
+  return raw === undefined ? null : typeof raw === 'function' ? '<function>' : raw;
 }
 
 export class TraceEncoder {
   private readonly objBlobs = new WeakMap<object, number>();
   private readonly strBlobs = new Map<string, number>();
+  /**
+   * Objects reachable from an input or an effect: immutable by the machine contract, so a state
+   * that holds one still holds the same value as long as it holds the same object. Only those
+   * checks mode freezes (see `seal`).
+   */
+  private readonly sealed = new WeakSet<object>();
+  /** Payload objects that reach a Map, a Set or a byte array: compared by content, never sealed. */
+  private readonly unsealable = new WeakSet<object>();
+  /** Off for a trace that records no states (its header says level "events"). */
+  private sealing = true;
   private nextBlob = 0;
-  /** Per node: the raw state last written, and steps since its last snapshot. */
-  private readonly prev = new Map<string, { shown: unknown; since: number }>();
+  /** Per node: the shadow of the state last written, and steps since its last snapshot. */
+  private readonly prev = new Map<string, { shadow: unknown; since: number }>();
   private emit: Emit;
   /** Blob records written (for the bench's figures). */
   blobCount = 0;
@@ -81,7 +146,7 @@ export class TraceEncoder {
         const out: Record<string, unknown> = {};
         for (const k of Object.keys(r)) if (k !== 'state') out[k] = this.enc(r[k], 0);
         if ('state' in r) {
-          if (typeof r.node === 'string') this.prev.set(r.node, { shown: display(r.state, 0), since: 0 });
+          if (typeof r.node === 'string') this.prev.set(r.node, { shadow: this.mirror(r.state, 0), since: 0 });
           out.s = this.enc(r.state, 0);
         }
         return this.emit(out);
@@ -91,6 +156,8 @@ export class TraceEncoder {
         return this.emit(this.payloads(r));
       case 'header':
       case 'end': {
+        // A trace without states has no use for what is sealed.
+        if (r.type === 'header') this.sealing = r.level !== 'events';
         // The header comes first and is read alone, the end record is read (and edited) by
         // tools: nothing in them is interned.
         this.interning = false;
@@ -113,19 +180,23 @@ export class TraceEncoder {
     for (const k of Object.keys(r)) {
       if (k === 'state') continue;
       const v = r[k];
-      if (k === 'input') out.input = this.payloadObj(v);
-      else if (k === 'effects' && Array.isArray(v)) out.effects = v.map((e) => this.payloadObj(e));
-      else out[k] = this.enc(v, 0);
+      if (k === 'input') {
+        this.seal(v, 0);
+        out.input = this.payloadObj(v);
+      } else if (k === 'effects' && Array.isArray(v)) {
+        for (const e of v) this.seal(e, 0);
+        out.effects = v.map((e) => this.payloadObj(e));
+      } else out[k] = this.enc(v, 0);
     }
     if ('state' in r) {
       const node = typeof r.node === 'string' ? r.node : null;
       const p = node === null ? undefined : this.prev.get(node);
       if (p === undefined || p.since + 1 >= this.snapshotEvery) {
         out.s = this.enc(r.state, 0);
-        if (node !== null) this.prev.set(node, { shown: display(r.state, 0), since: 0 });
+        if (node !== null) this.prev.set(node, { shadow: this.mirror(r.state, 0), since: 0 });
       } else {
         const ops: Op[] = [];
-        p.shown = this.sync(p.shown, r.state, [], ops);
+        if (p.shadow !== r.state) p.shadow = this.sync(p.shadow, r.state, [], ops);
         out.d = ops;
         p.since++;
       }
@@ -133,12 +204,34 @@ export class TraceEncoder {
     return out;
   }
 
+  /**
+   * Marks what a payload reaches as immutable, where checks mode enforces it: an object or array
+   * is sealed when nothing below it is a Map, a Set or a byte array (which checks mode cannot
+   * freeze). Returns whether `v` is (now) sealed or a scalar.
+   */
+  private seal(v: unknown, depth: number): boolean {
+    if (typeof v !== 'object' || v === null || !this.sealing) return true;
+    if (this.sealed.has(v)) return true;
+    if (depth > DEPTH_MAX || this.unsealable.has(v) || v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) return false;
+    let ok = true;
+    if (Array.isArray(v)) {
+      for (const x of v) if (!this.seal(x, depth + 1)) ok = false;
+    } else for (const k of Object.keys(v)) if (!this.seal((v as Record<string, unknown>)[k], depth + 1)) ok = false;
+    if (ok) this.sealed.add(v);
+    else this.unsealable.add(v);
+    return ok;
+  }
+
   /** A record whose object-valued fields are payloads (history bodies, a violation's input). */
   private payloads(r: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    const history = r.type === 'history';
     for (const k of Object.keys(r)) {
       const v = r[k];
-      out[k] = k === 'input' ? this.payloadObj(v) : this.internObj(v);
+      // A history record's fields come from effects (written before the step that returned
+      // them); a violation's other fields are the checker's, written as they are.
+      if (history || k === 'input') this.seal(v, 0);
+      out[k] = k === 'input' ? this.payloadObj(v) : history ? this.internObj(v) : this.enc(v, 0);
     }
     return out;
   }
@@ -209,139 +302,276 @@ export class TraceEncoder {
     }
   }
 
+  /** The shadow of a raw value at a depth (what `enc` writes for it, in shadow form). */
+  private mirror(v: unknown, depth: number): unknown {
+    if (depth > DEPTH_MAX) return '…';
+    if (typeof v !== 'object' || v === null) return shadowScalar(v);
+    if (ArrayBuffer.isView(v)) return `<${v.byteLength} bytes>`;
+    if (this.sealed.has(v)) return v;
+    return this.mirrorNode(v, depth);
+  }
+
+  /** A shadow node of a container (sealed or not); its entries are mirrored. */
+  private mirrorNode(v: object, depth: number): Shadow {
+    const d = depth + 1;
+    if (Array.isArray(v)) {
+      const vals = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) vals[i] = this.mirror(v[i], d);
+      return new ShArr(vals);
+    }
+    if (v instanceof Set) {
+      const vals: unknown[] = [];
+      for (const x of v) vals.push(this.mirror(x, d));
+      return new ShArr(vals);
+    }
+    if (v instanceof Map) {
+      const keys: unknown[] = [];
+      const vals: unknown[] = [];
+      let strings = true;
+      for (const [k, x] of v) {
+        if (typeof k !== 'string') strings = false;
+        keys.push(k);
+        vals.push(x);
+      }
+      if (strings) {
+        for (let i = 0; i < vals.length; i++) vals[i] = this.mirror(vals[i], d);
+        return new ShObj(keys as string[], vals);
+      }
+      // Pairs [key, value] sit one level deeper than the Map's entries.
+      for (let i = 0; i < vals.length; i++) {
+        keys[i] = this.mirror(keys[i], d + 1);
+        vals[i] = this.mirror(vals[i], d + 1);
+      }
+      return new ShPairs(keys, vals);
+    }
+    const keys = Object.keys(v);
+    const vals = new Array<unknown>(keys.length);
+    for (let i = 0; i < keys.length; i++) vals[i] = this.mirror((v as Record<string, unknown>)[keys[i]!], d);
+    return new ShObj(keys, vals);
+  }
+
   /**
-   * Appends to `ops` what turns `shown` (the display form of the node's previous state, which
-   * this encoder owns) into the display form of `raw`, and updates `shown` in place to match;
-   * returns the new display value (a different one only where the shape changed). It walks the
-   * whole raw state, since machines may update their state in place, but allocates only for what
-   * changed.
+   * Appends to `ops` what turns the display form of `shadow` (what was last written at `path`)
+   * into the display form of `raw`, and returns the shadow of `raw` (`shadow` itself, updated in
+   * place, where the shape held). Called only when `raw !== shadow`: the same sealed object, or
+   * the same scalar, is the same display. It walks every container of the state that may have
+   * changed (machines update their state in place, so a container's identity proves nothing) but
+   * not into sealed objects, and allocates only for what changed.
    */
-  private sync(shown: unknown, raw: unknown, path: Path, ops: Op[]): unknown {
+  private sync(shadow: unknown, raw: unknown, path: Path, ops: Op[]): unknown {
     const depth = path.length;
-    const sb = depth > DEPTH_MAX ? 's' : shapeOf(raw);
-    if (sb === 's') {
-      const d = depth > DEPTH_MAX ? '…' : typeof raw === 'bigint' ? (typeof shown === 'string' && shown.length === 18 && BigInt(shown) === BigInt.asUintN(64, raw) ? shown : displayScalar(raw)) : displayScalar(raw);
-      if (d !== shown) ops.push([0, path.slice(), this.enc(raw, depth)]);
+    if (depth > DEPTH_MAX) {
+      if (shadow === '…') return shadow;
+      ops.push([0, path.slice(), '…']);
+      return '…';
+    }
+    if (typeof raw !== 'object' || raw === null) {
+      if (sameScalar(shadow, raw)) return shadow;
+      ops.push([0, path.slice(), this.enc(raw, depth)]);
+      return shadowScalar(raw);
+    }
+    if (ArrayBuffer.isView(raw)) {
+      const d = `<${raw.byteLength} bytes>`;
+      if (shadow === d) return shadow;
+      ops.push([0, path.slice(), d]);
       return d;
     }
-    if (typeof shown !== 'object' || shown === null || Array.isArray(shown) !== (sb !== 'o')) return this.replace(raw, path, ops);
-    if (sb === 'o') {
-      const o = shown as Record<string, unknown>;
-      let n = 0;
-      if (raw instanceof Map) {
-        for (const [k, v] of raw) {
-          n++;
-          this.syncKey(o, k as string, v, path, ops);
-        }
-      } else {
-        const r = raw as Record<string, unknown>;
-        for (const k in r) {
-          n++;
-          this.syncKey(o, k, r[k], path, ops);
+    if (!(shadow instanceof Shadow)) {
+      // What was written is a scalar, or a sealed object other than `raw`.
+      if (this.sealed.has(raw)) {
+        const id = this.objBlobs.get(raw);
+        if (id !== undefined) {
+          ops.push([0, path.slice(), { $ref: id }]);
+          return raw;
         }
       }
-      if (Object.keys(o).length !== n) {
-        for (const k of Object.keys(o)) {
-          if (raw instanceof Map ? !raw.has(k) : !Object.prototype.hasOwnProperty.call(raw, k)) {
-            ops.push([1, [...path, k]]);
-            delete o[k];
-          }
-        }
-      }
-      return o;
+      if (typeof shadow !== 'object' || shadow === null) return this.replace(raw, path, ops);
+      const was = this.mirrorNode(shadow, depth);
+      const now = this.syncNode(was, raw, path, ops);
+      return this.sealed.has(raw) ? raw : now;
     }
-    const arr = shown as unknown[];
-    const items: unknown[] = sb === 'a' ? (Array.isArray(raw) ? raw : [...(raw as Set<unknown>)]) : [...(raw as Map<unknown, unknown>)];
-    const n = Math.min(arr.length, items.length);
-    if (sb === 'p') {
+    return this.syncNode(shadow, raw, path, ops);
+  }
+
+  /** `sync` of a container against a shadow node. */
+  private syncNode(shadow: Shadow, raw: object, path: Path, ops: Op[]): unknown {
+    const depth = path.length;
+    if (Array.isArray(raw)) {
+      if (!(shadow instanceof ShArr)) return this.replace(raw, path, ops);
+      const a = shadow.vals;
+      const len = raw.length;
+      const n = Math.min(a.length, len);
       for (let i = 0; i < n; i++) {
-        const pr = arr[i];
-        if (!Array.isArray(pr) || pr.length !== 2) return this.replace(raw, path, ops);
+        const x = raw[i];
+        const was = a[i];
+        if (x === was) continue;
+        path.push(i);
+        const now = this.sync(was, x, path, ops);
+        path.pop();
+        if (now !== was) a[i] = now;
       }
+      if (a.length > len) {
+        ops.push([2, path.slice(), len]);
+        a.length = len;
+      }
+      for (let i = n; i < len; i++) this.append(a, raw[i], path, i, ops);
+      return shadow;
     }
-    for (let i = 0; i < n; i++) {
-      path.push(i);
-      if (sb === 'a') {
-        const was = arr[i];
-        const now = this.sync(was, items[i], path, ops);
-        if (now !== was) arr[i] = now;
-      } else {
-        const pr = arr[i] as unknown[];
-        const kv = items[i] as [unknown, unknown];
-        for (let j = 0; j < 2; j++) {
-          path.push(j);
-          const was = pr[j];
-          const now = this.sync(was, kv[j], path, ops);
-          if (now !== was) pr[j] = now;
-          path.pop();
+    if (raw instanceof Set) {
+      if (!(shadow instanceof ShArr)) return this.replace(raw, path, ops);
+      const a = shadow.vals;
+      let i = 0;
+      for (const x of raw) {
+        if (i < a.length) {
+          const was = a[i];
+          if (x !== was) {
+            path.push(i);
+            const now = this.sync(was, x, path, ops);
+            path.pop();
+            if (now !== was) a[i] = now;
+          }
+        } else this.append(a, x, path, i, ops);
+        i++;
+      }
+      if (a.length > i) {
+        ops.push([2, path.slice(), i]);
+        a.length = i;
+      }
+      return shadow;
+    }
+    if (raw instanceof Map) {
+      if (shadow instanceof ShObj) {
+        const mark = ops.length;
+        const ks = shadow.keys;
+        const vs = shadow.vals;
+        let i = 0;
+        let inOrder = true;
+        for (const [k, x] of raw) {
+          if (typeof k !== 'string') {
+            ops.length = mark; // the display is no longer an object: replace it whole
+            return this.replace(raw, path, ops);
+          }
+          if (!inOrder) continue;
+          if (i >= ks.length || ks[i] !== k) {
+            inOrder = false;
+            continue;
+          }
+          const was = vs[i];
+          if (x !== was) {
+            path.push(k);
+            const now = this.sync(was, x, path, ops);
+            path.pop();
+            if (now !== was) vs[i] = now;
+          }
+          i++;
         }
+        if (inOrder && i === ks.length) return shadow;
+        return this.rekey(shadow, raw.entries(), path, ops);
       }
-      path.pop();
+      if (shadow instanceof ShPairs) {
+        const mark = ops.length;
+        const ks = shadow.keys;
+        const vs = shadow.vals;
+        let strings = true;
+        let i = 0;
+        for (const [k, x] of raw) {
+          if (typeof k !== 'string') strings = false;
+          if (i < ks.length) {
+            const wk = ks[i];
+            if (k !== wk) {
+              path.push(i, 0);
+              const now = this.sync(wk, k, path, ops);
+              path.length -= 2;
+              if (now !== wk) ks[i] = now;
+            }
+            const wv = vs[i];
+            if (x !== wv) {
+              path.push(i, 1);
+              const now = this.sync(wv, x, path, ops);
+              path.length -= 2;
+              if (now !== wv) vs[i] = now;
+            }
+          } else {
+            ops.push([0, [...path, i], this.enc([k, x], depth + 1)]);
+            ks.push(this.mirror(k, depth + 2));
+            vs.push(this.mirror(x, depth + 2));
+          }
+          i++;
+        }
+        if (strings) {
+          ops.length = mark; // the display is now an object: replace it whole
+          return this.replace(raw, path, ops);
+        }
+        if (ks.length > i) {
+          ops.push([2, path.slice(), i]);
+          ks.length = i;
+          vs.length = i;
+        }
+        return shadow;
+      }
+      return this.replace(raw, path, ops);
     }
-    if (arr.length > items.length) {
-      ops.push([2, path.slice(), items.length]);
-      arr.length = items.length;
+    if (!(shadow instanceof ShObj)) return this.replace(raw, path, ops);
+    const ks = shadow.keys;
+    const vs = shadow.vals;
+    const o = raw as Record<string, unknown>;
+    let i = 0;
+    for (const k in o) {
+      if (i >= ks.length || ks[i] !== k) return this.rekey(shadow, Object.entries(o)[Symbol.iterator](), path, ops);
+      const x = o[k];
+      const was = vs[i];
+      if (x !== was) {
+        path.push(k);
+        const now = this.sync(was, x, path, ops);
+        path.pop();
+        if (now !== was) vs[i] = now;
+      }
+      i++;
     }
-    for (let i = n; i < items.length; i++) {
-      const x = sb === 'a' ? items[i] : [(items[i] as unknown[])[0], (items[i] as unknown[])[1]];
-      ops.push([0, [...path, i], this.enc(x, depth + 1)]);
-      arr.push(display(x, depth + 1));
+    if (i === ks.length) return shadow;
+    return this.rekey(shadow, Object.entries(o)[Symbol.iterator](), path, ops);
+  }
+
+  /** An object whose keys changed (added, deleted or reordered): entries matched by key. */
+  private rekey(shadow: ShObj, entries: Iterator<[unknown, unknown]>, path: Path, ops: Op[]): ShObj {
+    const depth = path.length;
+    const old = new Map<string, number>();
+    for (let j = 0; j < shadow.keys.length; j++) old.set(shadow.keys[j]!, j);
+    const keys: string[] = [];
+    const vals: unknown[] = [];
+    for (let e = entries.next(); !e.done; e = entries.next()) {
+      const [k, x] = e.value as [string, unknown];
+      const j = old.get(k);
+      keys.push(k);
+      if (j === undefined) {
+        ops.push([0, [...path, k], this.enc(x, depth + 1)]);
+        vals.push(this.mirror(x, depth + 1));
+        continue;
+      }
+      old.delete(k);
+      const was = shadow.vals[j];
+      if (x === was) vals.push(was);
+      else {
+        path.push(k);
+        vals.push(this.sync(was, x, path, ops));
+        path.pop();
+      }
     }
-    return arr;
+    for (const k of old.keys()) ops.push([1, [...path, k]]);
+    shadow.keys = keys;
+    shadow.vals = vals;
+    return shadow;
+  }
+
+  private append(a: unknown[], x: unknown, path: Path, i: number, ops: Op[]): void {
+    ops.push([0, [...path, i], this.enc(x, path.length + 1)]);
+    a.push(this.mirror(x, path.length + 1));
   }
 
   private replace(raw: unknown, path: Path, ops: Op[]): unknown {
     ops.push([0, path.slice(), this.enc(raw, path.length)]);
-    return display(raw, path.length);
+    return this.mirror(raw, path.length);
   }
-
-  private syncKey(o: Record<string, unknown>, k: string, v: unknown, path: Path, ops: Op[]): void {
-    if (!Object.prototype.hasOwnProperty.call(o, k)) {
-      ops.push([0, [...path, k], this.enc(v, path.length + 1)]);
-      o[k] = display(v, path.length + 1);
-      return;
-    }
-    path.push(k);
-    const was = o[k];
-    const now = this.sync(was, v, path, ops);
-    path.pop();
-    if (now !== was) o[k] = now;
-  }
-}
-
-/** The display form of a scalar (what toDisplay gives). */
-function displayScalar(v: unknown): unknown {
-  switch (typeof v) {
-    case 'bigint':
-      return '0x' + hex16(v);
-    case 'undefined':
-      return null;
-    case 'function':
-      return '<function>';
-    case 'object':
-      return v === null ? null : ArrayBuffer.isView(v) ? `<${v.byteLength} bytes>` : v;
-    default:
-      return v;
-  }
-}
-
-/** The display form (as `toDisplay` in src/core/json.ts, at a given depth), freshly allocated. */
-function display(v: unknown, depth: number): unknown {
-  if (depth > DEPTH_MAX) return '…';
-  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return displayScalar(v);
-  if (Array.isArray(v)) return v.map((x) => display(x, depth + 1));
-  if (v instanceof Set) return [...v].map((x) => display(x, depth + 1));
-  if (v instanceof Map) {
-    if (mapHasStringKeys(v)) {
-      const o: Record<string, unknown> = {};
-      for (const [k, x] of v) o[k as string] = display(x, depth + 1);
-      return o;
-    }
-    return [...v].map(([k, x]) => [display(k, depth + 1), display(x, depth + 1)]);
-  }
-  const o: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) o[k] = display((v as Record<string, unknown>)[k], depth + 1);
-  return o;
 }
 
 function hex16(v: bigint): string {

@@ -107,7 +107,7 @@ export interface IndexRow {
   readonly condPos: number;
 }
 
-/** Storage -> index engines of the logspace (all, or those it serves rows to; params.publishedIndexFeed): tag data of newly ordered records. */
+/** Storage -> index engines of the logspace (all, or with params.publishedIndexFeed false those it serves rows to): tag data of newly ordered records. */
 export interface IndexData {
   readonly type: 'indexData';
   readonly ls: number;

@@ -21,10 +21,11 @@ export interface BokiParams {
   indexReplicas: number;
   /**
    * How index engines learn committed entries and their rows (spec §4.2 steps 8 and 11).
-   * true, the prototype: the primary sends every committed entry to every index engine, and
-   * every storage replica sends the entry's rows to every index engine (indexes keep the first
-   * copy). false, the project's compact feed (issue 18; about 27% fewer events per append on the
-   * published topology): index engine j of a log takes shard k's rows from one replica only,
+   * true (the default), the prototype: the primary sends every committed entry to every index
+   * engine, and every storage replica sends the entry's rows to every index engine (indexes keep
+   * the first copy). false, the project's compact feed (issue 18, opt-in; 52.6 -> 31.9 events per
+   * append on the published topology; on a loaded real cluster it cost throughput, see
+   * docs/performance.md): index engine j of a log takes shard k's rows from one replica only,
    * storagesOf(k)[j mod R], and that IndexData carries the entry itself, so the primary sends a
    * NEW_LOGS entry only to its producing engines and their storages (TRIM entries, which have no
    * rows, still go to every index engine); an index that waits a whole repair interval for rows
@@ -94,7 +95,7 @@ export const BOKI_DEFAULTS: BokiParams = {
   metalogReplicas: 3,
   userlogReplicas: 3,
   indexReplicas: 8,
-  publishedIndexFeed: false,
+  publishedIndexFeed: true,
   numPhylogs: 1,
   randomSeed: 23333,
   globalCutIntervalUs: 300,

@@ -10,14 +10,17 @@ import { explore } from '../../sim/explore/index.ts';
 import { buildModel } from '../../sim/explore/registry.ts';
 
 const RUNS: readonly { scenario: string; seed: number; sets?: [string, unknown][]; variant?: string; hash: string; events: number }[] = [
-  { scenario: 'log-smoke', seed: 1, hash: 'b18694e23e0eb227', events: 23_241 },
-  { scenario: 'log-storage-crash', seed: 1, hash: '96ccd2beaadfbb79', events: 45_418 },
-  { scenario: 'log-chaos', seed: 275, hash: '6bf8675320196f32', events: 67_609 },
-  { scenario: 'wf-crash-storm', seed: 299, hash: '03d899c342d33b8a', events: 12_545 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'boki']], hash: '1f77946deec0d46c', events: 83_969 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-read']], hash: '34fa1f7169cf80d2', events: 69_202 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-write']], hash: 'feccbcd76fe8182c', events: 42_497 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'unsafe']], hash: '4d48403b88fa03fa', events: 21_249 },
+  { scenario: 'log-smoke', seed: 1, hash: 'fa0df30e8f94474b', events: 39_400 },
+  { scenario: 'log-smoke', seed: 1, sets: [['publishedIndexFeed', false]], hash: 'b18694e23e0eb227', events: 23_241 },
+  { scenario: 'log-storage-crash', seed: 1, hash: 'ae470d4201c27010', events: 78_249 },
+  { scenario: 'log-storage-crash', seed: 1, sets: [['publishedIndexFeed', false]], hash: '96ccd2beaadfbb79', events: 45_418 },
+  { scenario: 'log-chaos', seed: 275, hash: 'c34817d89af9b16a', events: 75_097 },
+  { scenario: 'log-chaos', seed: 275, sets: [['publishedIndexFeed', false]], hash: '6bf8675320196f32', events: 67_609 },
+  { scenario: 'wf-crash-storm', seed: 299, hash: '7dfed93dfb868656', events: 17_409 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'boki']], hash: '8ee131418bf891e7', events: 110_081 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-read']], hash: '22e5c828dc2c0319', events: 84_615 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-write']], hash: 'e1fa54ce427a8674', events: 53_419 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'unsafe']], hash: '5ab5e2cb9e1346ca', events: 22_273 },
   { scenario: 'register-partition', seed: 4, variant: 'read-one', hash: 'b977f6001aa26eec', events: 2_285 },
 ];
 

@@ -60,8 +60,10 @@ interface LinkLabels {
  * it before the next `plan` call.
  */
 export interface Delivery {
-  /** Delivery times of the copies that will arrive (0, 1 or 2). */
-  readonly times: number[];
+  /** How many copies will arrive (0, 1 or 2): the first at t0, a duplicate at t1. */
+  readonly count: number;
+  readonly t0: number;
+  readonly t1: number;
   readonly epoch: number;
 }
 
@@ -73,7 +75,7 @@ export class Network {
   private readonly blocked: Uint16Array;
   private readonly epochs: Uint32Array;
   private readonly lastDelivery: Float64Array;
-  private readonly delivery: { times: number[]; epoch: number } = { times: [], epoch: 0 };
+  private readonly delivery: { count: number; t0: number; t1: number; epoch: number } = { count: 0, t0: 0, t1: 0, epoch: 0 };
   private readonly faults: (LinkFault | null)[];
   private readonly labels: LinkLabels[];
   /** Called for every message the network drops, duplicates, reorders or delays. */
@@ -177,8 +179,7 @@ export class Network {
   plan(from: number, to: number, now: number): Delivery {
     const k = from * this.n + to;
     const out = this.delivery;
-    const times = out.times;
-    times.length = 0;
+    out.count = 0;
     out.epoch = this.epochs[k]!;
     if (this.blocked[k]! > 0) {
       this.onFate('partitioned', from, to);
@@ -201,16 +202,18 @@ export class Network {
       // A reordered message is held back and does not constrain later ones, so they overtake it.
       this.onFate('reorder', from, to);
       t += sampleDist(m.reorderDelay, d.float(label.reorderDelay)) + 1;
-      times.push(t);
+      out.t0 = t;
     } else {
       if (m.fifo && t < this.lastDelivery[k]!) t = this.lastDelivery[k]!;
       if (m.fifo) this.lastDelivery[k] = t;
-      times.push(t);
+      out.t0 = t;
     }
+    out.count = 1;
     const dup = lf ? Math.max(m.duplicate, lf.duplicate) : m.duplicate;
     if (dup > 0 && d.bool(label.dup, dup)) {
       this.onFate('duplicate', from, to);
-      times.push(now + extra + (isRandom(m.latency) ? sampleDist(m.latency, d.float(label.dupLat)) : sampleDist(m.latency, 0)));
+      out.t1 = now + extra + (isRandom(m.latency) ? sampleDist(m.latency, d.float(label.dupLat)) : sampleDist(m.latency, 0));
+      out.count = 2;
     }
     return out;
   }

@@ -411,8 +411,8 @@ export class Simulator implements FaultHost {
           if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, to.idx, this.nowUs + offset);
           this.planMsgId = -1;
-          for (const t of plan.times) {
-            this.queue.push(t, { k: DELIVER, to: to.idx, from: n.idx, msg: e.msg, msgId: id, epoch: plan.epoch });
+          for (let c = 0; c < plan.count; c++) {
+            this.queue.push(c === 0 ? plan.t0 : plan.t1, { k: DELIVER, to: to.idx, from: n.idx, msg: e.msg, msgId: id, epoch: plan.epoch });
           }
           break;
         }
@@ -438,8 +438,8 @@ export class Simulator implements FaultHost {
           if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, origin, this.nowUs + offset);
           this.planMsgId = -1;
-          for (const t of plan.times) {
-            this.queue.push(t, { k: RESPONSE, to: origin, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
+          for (let c = 0; c < plan.count; c++) {
+            this.queue.push(c === 0 ? plan.t0 : plan.t1, { k: RESPONSE, to: origin, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
           }
           break;
         }
@@ -453,8 +453,8 @@ export class Simulator implements FaultHost {
           if (msgIds !== null) this.tracePlan(msgIds, id);
           const plan = this.net.plan(n.idx, to.idx, this.nowUs + offset);
           this.planMsgId = -1;
-          for (const t of plan.times) {
-            this.queue.push(t, { k: REQUEST, to: to.idx, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
+          for (let c = 0; c < plan.count; c++) {
+            this.queue.push(c === 0 ? plan.t0 : plan.t1, { k: REQUEST, to: to.idx, from: n.idx, reqId: e.reqId, body: e.body, msgId: id, epoch: plan.epoch });
           }
           break;
         }

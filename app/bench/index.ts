@@ -278,12 +278,14 @@ const realWfBench: Bench = {
  */
 const bokiLogBench: Bench = {
   name: 'boki-log',
-  description: 'Boki shared log, published topology, ~1,000 appends/s, checkers on and off',
+  description: 'Boki shared log, published topology, ~1,000 appends/s, checkers on and off, and checkers on with the compact index feed',
   run(quick) {
     const durationMs = quick ? 500 : 3000;
     const seeds = quick ? 1 : 3;
-    const scenario = resolveScenario({ scenario: 'log-smoke', sets: [['durationMs', durationMs]] });
-    const once = (bare: boolean) => {
+    const published = resolveScenario({ scenario: 'log-smoke', sets: [['durationMs', durationMs]] });
+    // The project's compact index feed (params.publishedIndexFeed false, docs/boki.md), measured beside the default.
+    const compact = resolveScenario({ scenario: 'log-smoke', sets: [['durationMs', durationMs], ['publishedIndexFeed', false]] });
+    const once = (bare: boolean, scenario = published) => {
       let events = 0;
       let simUs = 0;
       let appends = 0;
@@ -307,6 +309,10 @@ const bokiLogBench: Bench = {
       bare = once(true);
     }, 3);
     const msBare = tBare.wallMs;
+    let comp = { events: 0, simUs: 0, appends: 0 };
+    const tComp = measureBoth(() => {
+      comp = once(false, compact);
+    }, 3);
     return {
       name: this.name,
       figures: {
@@ -321,6 +327,10 @@ const bokiLogBench: Bench = {
         eventsPerSecNoCheckers: Math.round((bare.events / msBare) * 1000),
         simulatedToWallNoCheckers: Math.round((bare.simUs / 1000 / msBare) * 100) / 100,
         simulatedToCpuNoCheckers: Math.round((bare.simUs / 1000 / Math.max(tBare.cpuMs, 0.001)) * 100) / 100,
+        compactFeedEventsPerAppend: Math.round((comp.events / Math.max(1, comp.appends)) * 10) / 10,
+        compactFeedEventsPerSec: Math.round((comp.events / tComp.wallMs) * 1000),
+        compactFeedSimulatedToWall: Math.round((comp.simUs / 1000 / tComp.wallMs) * 100) / 100,
+        compactFeedSimulatedToCpu: Math.round((comp.simUs / 1000 / Math.max(tComp.cpuMs, 0.001)) * 100) / 100,
       },
     };
   },

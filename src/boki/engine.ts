@@ -31,7 +31,7 @@
 import { assertNever } from '../core/assert.ts';
 import { type Ctx, type DiskImage, type Machine, persist } from '../core/contract.ts';
 import type { LogReply, LogRequest } from './api.ts';
-import type { BokiConfig } from './common.ts';
+import { armRepair, type BokiConfig } from './common.ts';
 import type { ZkResponse } from './coord-api.ts';
 import { attempt } from './engine/appends.ts';
 import { requestDecision, decisionDone, onDecisionQuery } from './engine/decisions.ts';
@@ -45,7 +45,7 @@ import { peerLost } from './engine/shared.ts';
 import { type Op, type EngineState, type Eff, newState } from './engine/state.ts';
 import { startTrim, sendTrim, onTrimResp } from './engine/trim.ts';
 import { onZk } from './engine/views.ts';
-import { offerRows } from './log-index.ts';
+import { offerIndexEntry, offerRows } from './log-index.ts';
 import type { BokiMessage, NodeMessage } from './messages.ts';
 import { zkOnMessage, zkOnTimer, zkStart, ZK_HEARTBEAT_TIMER } from './zk-client.ts';
 
@@ -123,6 +123,7 @@ function onMessage(s: EngineState, from: string, m: BokiMessage, ctx: Ctx, out: 
     case 'indexData': {
       const ix = s.indexes.get(m.ls);
       if (!ix) return;
+      if (m.entry !== undefined && offerIndexEntry(ix, m.entry) === 'gap') armRepair(s, out);
       offerRows(ix, m.rows);
       return indexAdvance(s, ix, ctx, out);
     }

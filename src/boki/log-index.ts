@@ -71,7 +71,8 @@ export interface LogIndex {
   blockedOn: string | null;
   parked: ParkedQuery[];
   catchupSentUs: number;
-  rowsReqUs: number;
+  /** indexedEnd at the last repair tick while cuts waited for rows (-1: none waited). */
+  rowsMark: number;
   /** Sum used to tell a stalled index from a busy one at repair time. */
   stallMark: number;
 }
@@ -97,7 +98,7 @@ export function newLogIndex(info: LogInfo): LogIndex {
     blockedOn: null,
     parked: [],
     catchupSentUs: -1,
-    rowsReqUs: -1,
+    rowsMark: -1,
     stallMark: -1,
   };
 }

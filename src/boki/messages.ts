@@ -107,11 +107,13 @@ export interface IndexRow {
   readonly condPos: number;
 }
 
-/** Storage -> every index engine of the logspace: tag data of newly ordered records. */
+/** Storage -> index engines of the logspace (all, or with params.publishedIndexFeed false those it serves rows to): tag data of newly ordered records. */
 export interface IndexData {
   readonly type: 'indexData';
   readonly ls: number;
   readonly rows: readonly IndexRow[];
+  /** The entry that ordered these rows (the compact feed, params.publishedIndexFeed false); absent in replies to IndexDataReq. */
+  readonly entry?: MetaEntry;
 }
 
 /** Index -> storage: resend index rows for positions in [from, to) of this storage's shards. */

@@ -478,7 +478,9 @@ function commitUpTo(s: SequencerState, sl: SeqLog, upTo: number, out: Eff[]): vo
   while (sl.replicated < upTo) {
     const e = sl.entries[sl.replicated++]!;
     const msg: MetaLogs = { type: 'metaLogs', ls: sl.ls, entries: [e], committed: true };
-    const to = new Set<string>(sl.info.indexEngines);
+    // The compact feed (params.publishedIndexFeed false): index engines get a NEW_LOGS entry with
+    // its rows from a storage, so it goes to them only as producers.
+    const to = new Set<string>(e.kind === 'newLogs' && !s.cfg.p.publishedIndexFeed ? [] : sl.info.indexEngines);
     if (e.kind === 'newLogs') {
       for (let i = 0; i < e.deltas.length; i++) {
         if (e.deltas[i] === 0) continue;

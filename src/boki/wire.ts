@@ -56,7 +56,7 @@ const BOKI: Record<string, z.ZodType> = {
   metaProg: z.object({ type: z.literal('metaProg'), ls: int, pos: int }),
   catchupReq: z.object({ type: z.literal('catchupReq'), ls: int, from: int }),
   catchupResp: z.object({ type: z.literal('catchupResp'), ls: int, from: int, entries: arr(metaEntry), upTo: int }),
-  indexData: z.object({ type: z.literal('indexData'), ls: int, rows: arr(indexRow) }),
+  indexData: z.object({ type: z.literal('indexData'), ls: int, rows: arr(indexRow), entry: metaEntry.optional() }),
   indexDataReq: z.object({ type: z.literal('indexDataReq'), ls: int, from: int, to: int }),
   shardRecover: z.object({ type: z.literal('shardRecover'), ls: int, engine: int, incarnation: int }),
   shardRecoverAck: z.object({

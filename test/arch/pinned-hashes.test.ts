@@ -10,14 +10,17 @@ import { explore } from '../../sim/explore/index.ts';
 import { buildModel } from '../../sim/explore/registry.ts';
 
 const RUNS: readonly { scenario: string; seed: number; sets?: [string, unknown][]; variant?: string; hash: string; events: number }[] = [
-  { scenario: 'log-smoke', seed: 1, hash: 'a1e4d24325c8a0a6', events: 39_400 },
-  { scenario: 'log-storage-crash', seed: 1, hash: '238a8ec88ed7bc01', events: 78_249 },
-  { scenario: 'log-chaos', seed: 275, hash: '2e87f3033ae859ce', events: 75_097 },
-  { scenario: 'wf-crash-storm', seed: 299, hash: '80fc1eea64e9e94b', events: 17_409 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'boki']], hash: 'cdd831f8e94a8ccd', events: 110_081 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-read']], hash: '652de0ee28d41334', events: 84_615 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-write']], hash: '46be24e902001bd2', events: 53_419 },
-  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'unsafe']], hash: '15284c4200af74a7', events: 22_273 },
+  { scenario: 'log-smoke', seed: 1, hash: 'fa0df30e8f94474b', events: 39_400 },
+  { scenario: 'log-smoke', seed: 1, sets: [['publishedIndexFeed', false]], hash: 'b18694e23e0eb227', events: 23_241 },
+  { scenario: 'log-storage-crash', seed: 1, hash: 'ae470d4201c27010', events: 78_249 },
+  { scenario: 'log-storage-crash', seed: 1, sets: [['publishedIndexFeed', false]], hash: '96ccd2beaadfbb79', events: 45_418 },
+  { scenario: 'log-chaos', seed: 275, hash: 'c34817d89af9b16a', events: 75_097 },
+  { scenario: 'log-chaos', seed: 275, sets: [['publishedIndexFeed', false]], hash: '6bf8675320196f32', events: 67_609 },
+  { scenario: 'wf-crash-storm', seed: 299, hash: '7dfed93dfb868656', events: 17_409 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'boki']], hash: '8ee131418bf891e7', events: 110_081 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-read']], hash: '22e5c828dc2c0319', events: 84_615 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'hm-write']], hash: 'e1fa54ce427a8674', events: 53_419 },
+  { scenario: 'wf-demo', seed: 1, sets: [['protocol', 'unsafe']], hash: '5ab5e2cb9e1346ca', events: 22_273 },
   { scenario: 'register-partition', seed: 4, variant: 'read-one', hash: 'b977f6001aa26eec', events: 2_285 },
 ];
 

@@ -67,6 +67,9 @@ function advanceWithHooks(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): b
 
 export function indexAdvance(s: EngineState, ix: LogIndex, ctx: Ctx, out: Eff[]): void {
   const moved = advanceWithHooks(s, ix, ctx, out);
+  // Rows come from one replica (params.publishedIndexFeed false): while cuts wait for rows the
+  // repair timer runs, to re-request them should that replica's IndexData be lost (repair.ts).
+  if (ix.cutHead < ix.cuts.length && !s.cfg.p.publishedIndexFeed) armRepair(s, out);
   if (!moved && !ix.finalized) return;
   if (ix.parked.length > 0) reserveParked(s, ix, ctx, out);
   const waiting = s.lookupsOn.get(ix.ls);

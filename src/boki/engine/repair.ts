@@ -66,10 +66,22 @@ function indexRepair(s: EngineState, ix: LogIndex, waitUs: number, ctx: Ctx, out
   const waiting = ix.parked.length > 0 || ix.buffer.size > 0 || behindRows;
   if (!waiting) {
     ix.stallMark = -1;
+    ix.rowsMark = -1;
     return false;
   }
   const mark = indexedEnd(ix) + ix.entries.length;
-  if (mark === ix.stallMark && ix.blockedOn === null) {
+  const stalled = mark === ix.stallMark && ix.blockedOn === null;
+  // Rows from one replica per index (params.publishedIndexFeed false): a lost IndexData or a down
+  // replica leaves cuts waiting for rows while entries keep arriving, so a whole interval without
+  // indexing progress while cuts wait for rows is a stall of its own.
+  const rowsStalled = behindRows && !s.cfg.p.publishedIndexFeed && ix.blockedOn === null && indexedEnd(ix) === ix.rowsMark;
+  ix.rowsMark = behindRows ? indexedEnd(ix) : -1;
+  if (rowsStalled && !stalled) {
+    const c = ix.cuts[ix.cutHead]!;
+    const vi = s.views.infos[ix.viewId]!;
+    for (const st of vi.view.storages) out.push(send(st, { type: 'indexDataReq', ls: ix.ls, from: indexedEnd(ix), to: Math.max(indexedEnd(ix) + 4096, c.startPos) }));
+  }
+  if (stalled) {
     if (behindRows) {
       // Rows the storages shipped may have been lost: ask every storage of the view again.
       const c = ix.cuts[ix.cutHead]!;

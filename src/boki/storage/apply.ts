@@ -8,9 +8,9 @@ import { assert } from '../../core/assert.ts';
 import { type Ctx, fatal, persist, send } from '../../core/contract.ts';
 import { entryEnd, armRepair } from '../common.ts';
 import { seqOf } from '../ids.ts';
-import type { IndexRow, MetaEntry, TrimEntry } from '../messages.ts';
+import type { IndexData, IndexRow, MetaEntry, TrimEntry } from '../messages.ts';
 import { answerRead } from './reads.ts';
-import { type StoLog, type StorageState, type Eff, tombOf, lazy, recKey, rowOf } from './state.ts';
+import { type SrcShard, type StoLog, type StorageState, type Eff, tombOf, lazy, recKey, rowOf } from './state.ts';
 
 export function onEntries(s: StorageState, ls: number, entries: readonly MetaEntry[], ctx: Ctx, out: Eff[]): void {
   const sl = s.logs.get(ls);
@@ -63,6 +63,8 @@ export function offerEntry(s: StorageState, sl: StoLog, e: MetaEntry, ctx: Ctx, 
 export function applyEntry(s: StorageState, sl: StoLog, e: MetaEntry, live: boolean, ctx: Ctx, out: Eff[]): void {
   if (e.kind === 'trim') return applyTrim(s, e, out);
   const rows: IndexRow[] = [];
+  /** The source shard of each row (parallel to rows): who ships a row depends on its shard. */
+  const rowSrc: SrcShard[] = [];
   let pos = e.startPos;
   for (let i = 0; i < e.deltas.length; i++) {
     const d = e.deltas[i]!;
@@ -91,11 +93,17 @@ export function applyEntry(s: StorageState, sl: StoLog, e: MetaEntry, live: bool
         // Ordered below its book's trim point: kept on disk (a replay recomputes this), served never.
         const row = tombOf(r, pos);
         sl.tombstones.set(pos, row);
-        if (live) rows.push(row);
+        if (live) {
+          rows.push(row);
+          rowSrc.push(src);
+        }
         continue;
       }
       sl.ordered[pos] = r;
-      if (live) rows.push(rowOf(r, pos));
+      if (live) {
+        rows.push(rowOf(r, pos));
+        rowSrc.push(src);
+      }
       if (lazy(s)) out.push(persist(recKey(sl.ls, r.engine, r.counter), r, false));
       const parked = sl.parked.get(pos);
       if (parked) {
@@ -115,12 +123,40 @@ export function applyEntry(s: StorageState, sl: StoLog, e: MetaEntry, live: bool
   }
   if (live) {
     out.push(persist(`m/${sl.ls}/${e.k}`, e, !lazy(s)));
-    if (rows.length > 0) {
-      const msg = { type: 'indexData' as const, ls: sl.ls, rows };
-      for (const ie of sl.info.indexEngines) out.push(send(ie, msg));
-    }
+    if (rows.length > 0) shipRows(s, sl, e, rows, rowSrc, out);
   }
   void ctx;
+}
+
+/**
+ * Sends an applied entry's index rows to the log's index engines (spec §4.2 step 11). With
+ * `publishedIndexFeed` every replica sends every row to every index engine; otherwise index engine
+ * j takes the rows of shard k from replica storagesOf(k)[j mod R] alone (issue 18: R times fewer
+ * messages), with the entry itself, which the primary then sends to the producing engines and
+ * storages only; an index that waits a repair interval for rows asks every replica (repair.ts).
+ */
+function shipRows(s: StorageState, sl: StoLog, e: MetaEntry, rows: IndexRow[], rowSrc: readonly SrcShard[], out: Eff[]): void {
+  const ies = sl.info.indexEngines;
+  if (s.cfg.p.publishedIndexFeed) {
+    const msg = { type: 'indexData' as const, ls: sl.ls, rows };
+    for (const ie of ies) out.push(send(ie, msg));
+    return;
+  }
+  let whole: IndexData | null = null;
+  for (let j = 0; j < ies.length; j++) {
+    let mine: IndexRow[] | null = null;
+    let all = true;
+    for (let i = 0; i < rows.length; i++) {
+      const st = rowSrc[i]!.storages;
+      if (st[j % st.length] === s.self) {
+        if (mine === null) mine = [];
+        mine.push(rows[i]!);
+      } else all = false;
+    }
+    if (mine === null) continue;
+    if (all) out.push(send(ies[j]!, (whole ??= { type: 'indexData', ls: sl.ls, rows, entry: e })));
+    else out.push(send(ies[j]!, { type: 'indexData', ls: sl.ls, rows: mine, entry: e }));
+  }
 }
 
 function isTrimmed(s: StorageState, book: number, ls: number, pos: number): boolean {

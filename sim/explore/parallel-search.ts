@@ -349,6 +349,9 @@ export function search<S, A>(model: Model<S, A>, init: WorkerInit, post: (m: Pro
         let progress = !finals;
         if (finals) model.fingerprint(s, raw);
         const gid = gidOf(id);
+        // The state's own key: a successor with it is a self-loop, known without a probe.
+        const sa = set.laneA(id);
+        const sb = set.laneB(id);
         for (let i = 0; i < acts.length; i++) {
           const a = acts[i]!;
           const t = model.next(s, a, acts);
@@ -363,6 +366,7 @@ export function search<S, A>(model: Model<S, A>, init: WorkerInit, post: (m: Pro
           key.key(t, te, fp);
           const fa = fp[0]!;
           const fb = fp[1]!;
+          if (fa === sa && fb === sb) continue;
           const h = spread(fa, fb);
           const w = ownerOfSpread(h, n);
           if (w === me) {

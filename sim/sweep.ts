@@ -3,13 +3,7 @@
  * an independent run, so the results (and the combined hash, folded in seed order) are identical
  * whatever the number of workers and whatever order they finish in.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build, type Plugin } from 'esbuild';
 import { Hash64 } from '../src/core/hash.ts';
 import { resolveScenario } from '../src/scenario/instance.ts';
 import { runOnce } from './run.ts';
@@ -17,6 +11,7 @@ import { loadedPlugins } from '../src/scenario/plugins.ts';
 import type { Scenario } from '../src/scenario/scenario.ts';
 import { type SeedSummary, summarize } from './seed-summary.ts';
 import { wallNowMs } from './wallclock.ts';
+import { bundleWorker } from './worker-bundle.ts';
 
 export { type SeedSummary, summarize };
 
@@ -148,73 +143,9 @@ async function runInWorkers(req: SweepRequest, record: (s: SeedSummary) => void,
 }
 
 /**
- * Each module's `import.meta.url` kept as its source file's URL inside the bundle (the scenario
- * directory is found relative to the scenario loader's own file).
- */
-const keepImportMetaUrl: Plugin = {
-  name: 'keep-import-meta-url',
-  setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      return { contents: text.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
-    });
-  },
-};
-
-let bundlePath: Promise<string | null> | null = null;
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** A key for the sources a bundle is built from: every .ts file's path, size and mtime. */
-function sourcesKey(): string {
-  const h = createHash('sha256');
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 12) return;
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.ts')) {
-        const st = statSync(p);
-        h.update(`${p}:${st.size}:${st.mtimeMs}\n`);
-      }
-    }
-  };
-  for (const d of ['src', 'sim', 'proofs']) walk(join(ROOT, d), 0);
-  const lock = join(ROOT, 'package-lock.json');
-  if (existsSync(lock)) h.update(`lock:${statSync(lock).mtimeMs}`);
-  return h.digest('hex').slice(0, 16);
-}
-
-/**
  * One self-contained CommonJS bundle of the sweep worker (sweep-entry.ts and everything a run
- * needs), built with esbuild and kept in the temporary directory under a key of its sources'
- * paths, sizes and modification times, so later sweeps reuse it until a source changes; null if
- * it cannot be built (the workers then load the sources through tsx).
+ * needs), or null if it cannot be built (the workers then load the sources through tsx).
  */
 export function workerBundle(): Promise<string | null> {
-  bundlePath ??= (async () => {
-    try {
-      const path = join(tmpdir(), `halfmoon-sweep-worker-${sourcesKey()}.cjs`);
-      if (existsSync(path)) return path;
-      const r = await build({
-        entryPoints: [fileURLToPath(new URL('./sweep-entry.ts', import.meta.url))],
-        bundle: true,
-        write: false,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        logLevel: 'silent',
-        plugins: [keepImportMetaUrl],
-      });
-      const text = r.outputFiles[0]?.text;
-      if (!text) return null;
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, text);
-      renameSync(tmp, path);
-      return path;
-    } catch {
-      return null;
-    }
-  })();
-  return bundlePath;
+  return bundleWorker(new URL('./sweep-entry.ts', import.meta.url), 'sweep-worker');
 }

@@ -135,18 +135,26 @@ export class FpSet {
     const cap = oldCap * 2;
     assert(cap <= 1 << 30, 'fingerprint set larger than 2^30 slots');
     this.ensureBudget(cap * 12);
-    // Re-insert in id order from the dense lanes: a sequential read, and the same table as
-    // inserting them afresh.
+    // Re-insert by a scan of the old table from an empty slot on (so no probe run wraps around
+    // the end): an entry moves to its slot or one table-width above it, so the writes sweep the
+    // new table in order instead of landing at random, which is what made growth slow.
+    const old = this.table;
+    const oldMask = this.mask;
     const t = new Int32Array(cap * 3);
     const mask = cap - 1;
-    for (let id = 0; id < this.size; id++) {
-      const a = this.denseA[id]!;
-      const b = this.denseB[id]!;
+    let start = 0;
+    while (old[start * 3 + 2] !== 0) start++;
+    for (let k = 1; k <= oldCap; k++) {
+      const j = (start + k) & oldMask;
+      const s = old[j * 3 + 2]!;
+      if (s === 0) continue;
+      const a = old[j * 3]!;
+      const b = old[j * 3 + 1]!;
       let i = mix(a, b) & mask;
       while (t[i * 3 + 2] !== 0) i = (i + 1) & mask;
       t[i * 3] = a;
       t[i * 3 + 1] = b;
-      t[i * 3 + 2] = id + 1;
+      t[i * 3 + 2] = s;
     }
     this.table = t;
     this.mask = mask;

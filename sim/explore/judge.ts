@@ -99,6 +99,14 @@ export class Judge<S, A> {
     }
   }
 
+  /** Records a witness found elsewhere (by a worker of a parallel search). */
+  witnessed(d: Discovery<S, A>): void {
+    const i = this.pending.findIndex((p) => p.name === d.property);
+    if (i < 0) return;
+    this.witnesses[d.property] = d;
+    this.pending.splice(i, 1);
+  }
+
   /** Final properties and owed eventually properties at a terminal (or truncated) state. */
   checkFinal(s: S, ebits: number, truncated: boolean): { property: string; kind: PropertyKind; message: string } | null {
     for (const p of this.finals) {

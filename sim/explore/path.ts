@@ -14,10 +14,24 @@ import type { Model, Path, PathStep } from './model.ts';
 /** The path to state `id` of a search's fingerprint set. */
 export function rebuildPath<S, A>(model: Model<S, A>, key: StateKey<S, A>, set: FpSet, id: number): Path<S, A> {
   const chain = set.chain(id);
+  const lanes = new Int32Array(chain.length * 2);
+  chain.forEach((x, k) => {
+    lanes[2 * k] = set.laneA(x);
+    lanes[2 * k + 1] = set.laneB(x);
+  });
+  return pathThrough(model, key, lanes);
+}
+
+/**
+ * The path through the states whose keys are `lanes` (two int32s per state, from an initial
+ * state on), found by re-executing the model and taking at each step a successor with the next key.
+ */
+export function pathThrough<S, A>(model: Model<S, A>, key: StateKey<S, A>, lanes: Int32Array): Path<S, A> {
+  const chain = { length: lanes.length >> 1 };
   const fp = new Int32Array(2);
   const matches = (s: S, e: number, k: number) => {
     key.key(s, e, fp);
-    return fp[0] === set.laneA(chain[k]!) && fp[1] === set.laneB(chain[k]!);
+    return fp[0] === lanes[2 * k] && fp[1] === lanes[2 * k + 1];
   };
   let cur: S | null = null;
   let e = 0;

@@ -98,6 +98,9 @@ export function bfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
         model.actions(s, acts);
         let progress = !finals;
         if (finals) model.fingerprint(s, raw);
+        // The state's own key: a successor with it is a self-loop, known without a probe.
+        const sa = set.laneA(id);
+        const sb = set.laneB(id);
         for (let i = 0; i < acts.length; i++) {
           const a = acts[i]!;
           const t = model.next(s, a, acts);
@@ -110,6 +113,7 @@ export function bfs<S, A>(model: Model<S, A>, opts: ExploreOptions): ExploreResu
           }
           const te = useE ? key.settle(t, e) : 0;
           key.key(t, te, fp);
+          if (fp[0] === sa && fp[1] === sb) continue;
           const r = set.insert(fp[0]!, fp[1]!, id);
           if (r < 0) continue;
           if (!discovered(t, r)) continue;

@@ -28,7 +28,7 @@
  *   delays any message arbitrarily, and a partition's effect on safety is that of dropped messages.
  */
 import type { Effect, Input } from '../../src/core/contract.ts';
-import { hashInto, Lanes, sortedKeys } from './fasthash.ts';
+import { hashInto, Lanes, sortedKeys } from '../../src/core/hash.ts';
 import { AssertionFailure } from '../../src/core/assert.ts';
 import type { HistoryEvent, NodeSpec, Violation } from '../../src/core/system.ts';
 

@@ -7,8 +7,7 @@
  */
 import { InputError } from '../../src/core/assert.ts';
 import type { NodeId } from '../../src/core/contract.ts';
-import { Hash64, hashValue } from '../../src/core/hash.ts';
-import { Lanes } from './fasthash.ts';
+import { Hash64, hashValue, Lanes } from '../../src/core/hash.ts';
 import type { NodeSpec } from '../../src/core/system.ts';
 import type { Fp } from './model.ts';
 import { type Hist, hashSlot, type Packet, type Slot, type World } from './world-state.ts';

@@ -32,10 +32,9 @@
  */
 import { AssertionFailure, assert, assertNever, InputError } from '../../src/core/assert.ts';
 import type { Effect, Input, Machine, NodeId } from '../../src/core/contract.ts';
-import { strHash32 } from '../../src/core/hash.ts';
+import { hashInto, Lanes, strHash32 } from '../../src/core/hash.ts';
 import type { HistoryEvent, NodeSpec, SystemDef, SystemInstance, Violation, WorldView } from '../../src/core/system.ts';
 import { cloneState } from './clone.ts';
-import { hashInto, Lanes } from './fasthash.ts';
 import type { Fp, Model, Property, TraceAdapter } from './model.ts';
 import { ChoiceCtx, ChoiceError } from './world-choice.ts';
 import { type StepMemo, StepMemos } from './world-memo.ts';

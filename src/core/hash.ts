@@ -203,50 +203,44 @@ function hashUnordered(h: Hash64, parts: [number, number][]): void {
 
 /**
  * Canonical 64-bit digest of a plain-data value, as 16 hex digits: the same value as
- * `hashValue(new Hash64(), v)` then `hex()` (a test compares them), computed by `FastDigest`.
+ * `hashValue(new Hash64(), v)` then `hex()` (a test compares them), computed by `Lanes`.
  */
 export function digest(v: unknown): string {
-  return FAST.digest(v);
+  const h = DIGEST.reset(0).value(v).done();
+  return (h.r0 >>> 0).toString(16).padStart(8, '0') + (h.r1 >>> 0).toString(16).padStart(8, '0');
 }
 
 /**
- * `hashValue` without a renaming, specialised for speed (the simulator folds every node's final
- * state into the trace hash, and checks mode digests every state twice a step): the two lanes
- * live in fields mixed inline rather than through a method call per 32-bit word, strings and
- * object keys are mixed in tight loops, the sorted key order of an object shape is cached
- * (objects of one shape list their keys in one order), and Map and Set entries are hashed into a
- * saved-and-restored lane pair instead of a fresh hasher and an entries copy each. Bit for bit
- * the same result as `hashValue`.
+ * The fast hasher: `Hash64` and `hashValue`, digest for digest, built for the hot paths (the
+ * simulator folds every node's final state into the trace hash and checks mode digests every
+ * state twice a step; the explorer hashes a node's state, each message and each history event on
+ * every step). It allocates nothing per value: a hasher is reset instead of created and its
+ * result is written into it (`r0`, `r1`); the lanes stay in locals across a string and across
+ * the tag, kind and value of an int; the sorted key order of an object shape is cached (objects
+ * of one shape list their keys in one order) and its values read in one `Object.values`; Map and
+ * Set entries are hashed in the same lanes, saved and restored around each entry, into a shared
+ * stack of digests sorted in place. Fingerprints, packet order, random seeds and trace hashes
+ * depend on these digests, so they must not drift from `hashValue`'s.
  */
-class FastDigest {
-  private a = 0;
-  private b = 0;
-  private n = 0;
-  /** Sorted keys per object shape, found by the shape's first key and compared key by key. */
-  private readonly shapes = new Map<string, Shape[]>();
+export class Lanes {
+  a = 0;
+  b = 0;
+  n = 0;
+  r0 = 0;
+  r1 = 0;
 
-  digest(v: unknown): string {
-    this.a = 0x9747b28c | 0;
-    this.b = 0x5bd1e995 | 0;
+  constructor(seed = 0) {
+    this.reset(seed);
+  }
+
+  reset(seed: number): this {
+    this.a = (0x9747b28c ^ seed) | 0;
+    this.b = (0x5bd1e995 ^ Math.imul(seed, 31)) | 0;
     this.n = 0;
-    this.value(v, 0);
-    const [a, b] = this.finishPair();
-    return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+    return this;
   }
 
-  private finishPair(): [number, number] {
-    let a = this.a ^ this.n;
-    let b = this.b ^ this.n;
-    a = (a + b) | 0;
-    b = (b + a) | 0;
-    a = fmix(a);
-    b = fmix(b);
-    a = (a + b) | 0;
-    b = (b + a) | 0;
-    return [a, b];
-  }
-
-  private u32(x: number): void {
+  u32(x: number): this {
     let k = Math.imul(x | 0, C1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, C2);
@@ -257,6 +251,7 @@ class FastDigest {
     j = (j << 17) | (j >>> 15);
     this.b = (Math.imul(j, C4) + 0x27d4eb2f) | 0;
     this.n++;
+    return this;
   }
 
   /** Three words at once (a tag, a kind, a value): the lanes stay in locals. */
@@ -280,8 +275,16 @@ class FastDigest {
     this.n += 3;
   }
 
+  num(x: number): this {
+    if (Number.isInteger(x) && x >= -0x8000_0000 && x <= 0x7fff_ffff && !Object.is(x, -0)) return this.u32(1).u32(x);
+    f64[0] = x;
+    const lo = u32[0]!;
+    const hi = u32[1]!;
+    return this.u32(2).u32(lo).u32(hi);
+  }
+
   /** u32(s.length) then u32 of every UTF-16 unit, with the lanes in locals. */
-  private str(s: string): void {
+  str(s: string): this {
     this.u32(s.length);
     let a = this.a;
     let b = this.b;
@@ -301,164 +304,184 @@ class FastDigest {
     this.a = a;
     this.b = b;
     this.n += len;
+    return this;
   }
 
-  private num(x: number): void {
-    if (Number.isInteger(x) && x >= -0x8000_0000 && x <= 0x7fff_ffff && !Object.is(x, -0)) {
-      this.u32(1);
-      this.u32(x);
-      return;
+  big(x: bigint): this {
+    if (x >= 0n && x <= 0x1f_ffff_ffff_ffffn) {
+      // Exact as a double: the same two words without bigint arithmetic.
+      const d = Number(x);
+      const hi = Math.floor(d / 0x1_0000_0000);
+      return this.u32(3)
+        .u32(d - hi * 0x1_0000_0000)
+        .u32(hi);
     }
-    f64[0] = x;
-    const lo = u32[0]!;
-    const hi = u32[1]!;
-    this.u32(2);
-    this.u32(lo);
-    this.u32(hi);
+    const v = BigInt.asUintN(64, x);
+    return this.u32(3 + (x < 0n ? 1 : 0))
+      .u32(Number(v & 0xffff_ffffn))
+      .u32(Number(v >> 32n));
   }
 
-  private shape(keys: string[]): Shape {
-    const first = keys.length > 0 ? keys[0]! : '';
-    let list = this.shapes.get(first);
-    if (list) {
-      for (const sh of list) {
-        const raw = sh.raw;
-        if (raw.length !== keys.length) continue;
-        let same = true;
-        for (let i = 1; i < raw.length; i++) {
-          if (raw[i] !== keys[i]) {
-            same = false;
-            break;
-          }
+  /** Finishes into `r0`, `r1` (signed int32), as `Hash64.finish` returns them. */
+  done(): this {
+    let a = this.a ^ this.n;
+    let b = this.b ^ this.n;
+    a = (a + b) | 0;
+    b = (b + a) | 0;
+    a = fmix(a);
+    b = fmix(b);
+    a = (a + b) | 0;
+    b = (b + a) | 0;
+    this.r0 = a;
+    this.r1 = b;
+    return this;
+  }
+
+  /** `hashValue(this, v, depth, rename)`, digest for digest. */
+  value(v: unknown, rename: ReadonlyMap<string, string> | null = null, depth = 0): this {
+    if (depth > MAX_DEPTH) throw new Error('hashValue: value nested deeper than 64 levels (a cycle?)');
+    switch (typeof v) {
+      case 'undefined':
+        this.u32(10);
+        return this;
+      case 'boolean':
+        this.u32(v ? 12 : 11);
+        return this;
+      case 'number':
+        if ((v | 0) === v && !Object.is(v, -0)) {
+          this.u32x3(13, 1, v); // the common case of num(): an int32
+          return this;
         }
-        if (same) return sh;
+        return this.u32(13).num(v);
+      case 'bigint':
+        return this.u32(14).big(v);
+      case 'string':
+        return this.u32(15).str(rename === null ? v : (rename.get(v) ?? v));
+      case 'object': {
+        if (v === null) return this.u32(16);
+        if (Array.isArray(v)) {
+          this.u32(17).u32(v.length);
+          for (let i = 0; i < v.length; i++) this.value(v[i], rename, depth + 1);
+          return this;
+        }
+        if (v instanceof Map) {
+          this.u32(18).u32(v.size);
+          const from = top;
+          for (const [k, x] of v as Map<unknown, unknown>) this.entry(k, x, true, rename, depth + 1);
+          this.unordered(from);
+          return this;
+        }
+        if (v instanceof Set) {
+          this.u32(19).u32(v.size);
+          const from = top;
+          for (const x of v as Set<unknown>) this.entry(x, undefined, false, rename, depth + 1);
+          this.unordered(from);
+          return this;
+        }
+        if (ArrayBuffer.isView(v)) {
+          const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+          this.u32(20).u32(bytes.length);
+          for (let i = 0; i < bytes.length; i++) this.u32(bytes[i]!);
+          return this;
+        }
+        const keys = Object.keys(v);
+        if (rename === null) {
+          // Object.values lists values in the order Object.keys lists keys; the shape's
+          // permutation visits them in sorted-key order without a keyed load per property.
+          const sh = shapeOf(keys);
+          const vals = Object.values(v);
+          const sorted = sh.sorted;
+          const perm = sh.perm;
+          this.u32(21).u32(sorted.length);
+          for (let i = 0; i < sorted.length; i++) {
+            this.str(sorted[i]!);
+            this.value(vals[perm[i]!], null, depth + 1);
+          }
+          return this;
+        }
+        // Renamed keys sort differently: order by the image, hash the original's value.
+        this.u32(21).u32(keys.length);
+        const images = keys.map((k) => [rename.get(k) ?? k, k] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+        for (const [image, k] of images) {
+          this.str(image);
+          this.value((v as Record<string, unknown>)[k], rename, depth + 1);
+        }
+        return this;
       }
-    } else {
-      if (this.shapes.size >= 4096) this.shapes.clear();
-      this.shapes.set(first, (list = []));
+      default:
+        throw new Error(`hashValue: ${typeof v} is not plain data`);
     }
-    const sorted = keys.slice().sort();
-    const sh: Shape = { raw: keys, sorted, perm: sorted.map((k) => keys.indexOf(k)) };
-    if (list.length < 16) list.push(sh);
-    return sh;
   }
 
-  /** Hashes one Map or Set entry in a fresh lane pair (seed 0) and returns its finished pair. */
-  private entry(k: unknown, x: unknown, pair: boolean, depth: number): [number, number] {
+  /** Digests one Map or Set entry in fresh lanes (seed 0), saved and restored around it, onto the stack. */
+  private entry(k: unknown, x: unknown, pair: boolean, rename: ReadonlyMap<string, string> | null, depth: number): void {
     const sa = this.a;
     const sb = this.b;
     const sn = this.n;
     this.a = 0x9747b28c | 0;
     this.b = 0x5bd1e995 | 0;
     this.n = 0;
-    this.value(k, depth);
-    if (pair) this.value(x, depth);
-    const r = this.finishPair();
+    this.value(k, rename, depth);
+    if (pair) this.value(x, rename, depth);
+    this.done();
+    pushPair(this.r0, this.r1);
     this.a = sa;
     this.b = sb;
     this.n = sn;
-    return r;
   }
 
-  private unordered(parts: [number, number][]): void {
-    if (parts.length > 1) parts.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      this.u32(p[0]);
-      this.u32(p[1]);
+  /** Sorts the digests in stack[from, top) as `hashUnordered` does (plain subtraction of int32s), then mixes them. */
+  private unordered(from: number): void {
+    const n = (top - from) >> 1;
+    // Insertion sort on pairs: entry counts are small, and the order must equal Array.sort's with
+    // the comparator (x, y) => x[0] - y[0] || x[1] - y[1] (a total order on distinct pairs; equal
+    // pairs are interchangeable).
+    for (let i = 1; i < n; i++) {
+      const a = stack[from + 2 * i]!;
+      const b = stack[from + 2 * i + 1]!;
+      let j = i - 1;
+      while (j >= 0) {
+        const x = stack[from + 2 * j]!;
+        const y = stack[from + 2 * j + 1]!;
+        const c = x - a || y - b;
+        if (c <= 0) break;
+        stack[from + 2 * j + 2] = x;
+        stack[from + 2 * j + 3] = y;
+        j--;
+      }
+      stack[from + 2 * j + 2] = a;
+      stack[from + 2 * j + 3] = b;
     }
+    for (let i = from; i < top; i += 2) this.u32(stack[i]!).u32(stack[i + 1]!);
+    top = from;
   }
+}
 
-  private value(v: unknown, depth: number): void {
-    if (depth > MAX_DEPTH) throw new Error('hashValue: value nested deeper than 64 levels (a cycle?)');
-    switch (typeof v) {
-      case 'undefined':
-        this.u32(10);
-        return;
-      case 'boolean':
-        this.u32(v ? 12 : 11);
-        return;
-      case 'number':
-        if ((v | 0) === v && !Object.is(v, -0)) {
-          this.u32x3(13, 1, v); // the common case of num(): an int32
-          return;
-        }
-        this.u32(13);
-        this.num(v);
-        return;
-      case 'bigint': {
-        this.u32(14);
-        if (v >= 0n && v <= 0x1f_ffff_ffff_ffffn) {
-          // Exact as a double: the same two words without bigint arithmetic.
-          const x = Number(v);
-          const hi = Math.floor(x / 0x1_0000_0000);
-          this.u32(3);
-          this.u32(x - hi * 0x1_0000_0000);
-          this.u32(hi);
-          return;
-        }
-        const w = BigInt.asUintN(64, v);
-        this.u32(3 + (v < 0n ? 1 : 0));
-        this.u32(Number(w & 0xffff_ffffn));
-        this.u32(Number(w >> 32n));
-        return;
-      }
-      case 'string':
-        this.u32(15);
-        this.str(v);
-        return;
-      case 'object': {
-        if (v === null) {
-          this.u32(16);
-          return;
-        }
-        if (Array.isArray(v)) {
-          this.u32(17);
-          this.u32(v.length);
-          for (let i = 0; i < v.length; i++) this.value(v[i], depth + 1);
-          return;
-        }
-        if (v instanceof Map) {
-          this.u32(18);
-          this.u32(v.size);
-          const parts: [number, number][] = [];
-          for (const [k, x] of v as Map<unknown, unknown>) parts.push(this.entry(k, x, true, depth + 1));
-          this.unordered(parts);
-          return;
-        }
-        if (v instanceof Set) {
-          this.u32(19);
-          this.u32(v.size);
-          const parts: [number, number][] = [];
-          for (const x of v as Set<unknown>) parts.push(this.entry(x, undefined, false, depth + 1));
-          this.unordered(parts);
-          return;
-        }
-        if (ArrayBuffer.isView(v)) {
-          const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-          this.u32(20);
-          this.u32(bytes.length);
-          for (let i = 0; i < bytes.length; i++) this.u32(bytes[i]!);
-          return;
-        }
-        // Object.values lists values in the order Object.keys lists keys; the shape's
-        // permutation visits them in sorted-key order without a keyed load per property.
-        const sh = this.shape(Object.keys(v));
-        const vals = Object.values(v);
-        const sorted = sh.sorted;
-        const perm = sh.perm;
-        this.u32(21);
-        this.u32(sorted.length);
-        for (let i = 0; i < sorted.length; i++) {
-          this.str(sorted[i]!);
-          this.value(vals[perm[i]!], depth + 1);
-        }
-        return;
-      }
-      default:
-        throw new Error(`hashValue: ${typeof v} is not plain data`);
-    }
+/** `hashValue(h, v, depth, rename)` on the fast hasher. */
+export function hashInto(h: Lanes, v: unknown, depth = 0, rename: ReadonlyMap<string, string> | null = null): void {
+  h.value(v, rename, depth);
+}
+
+/** `keys`, sorted as `Array.prototype.sort` sorts strings (in place, and only when out of order). */
+export function sortedKeys(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) return keys.sort();
   }
+  return keys;
+}
+
+/** Entry digests of the Maps and Sets being hashed, as a stack of (a, b) pairs. */
+let stack = new Int32Array(1024);
+let top = 0;
+
+function pushPair(a: number, b: number): void {
+  if (top + 2 > stack.length) {
+    const s = new Int32Array(stack.length * 2);
+    s.set(stack);
+    stack = s;
+  }
+  stack[top++] = a;
+  stack[top++] = b;
 }
 
 interface Shape {
@@ -468,4 +491,33 @@ interface Shape {
   readonly perm: readonly number[];
 }
 
-const FAST = new FastDigest();
+/** Sorted keys per object shape, found by the shape's first key and compared key by key. */
+const shapes = new Map<string, Shape[]>();
+
+function shapeOf(keys: string[]): Shape {
+  const first = keys.length > 0 ? keys[0]! : '';
+  let list = shapes.get(first);
+  if (list) {
+    for (const sh of list) {
+      const raw = sh.raw;
+      if (raw.length !== keys.length) continue;
+      let same = true;
+      for (let i = 1; i < raw.length; i++) {
+        if (raw[i] !== keys[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return sh;
+    }
+  } else {
+    if (shapes.size >= 4096) shapes.clear();
+    shapes.set(first, (list = []));
+  }
+  const sorted = keys.slice().sort();
+  const sh: Shape = { raw: keys, sorted, perm: sorted.map((k) => keys.indexOf(k)) };
+  if (list.length < 16) list.push(sh);
+  return sh;
+}
+
+const DIGEST = new Lanes();

@@ -1,10 +1,11 @@
 import { InputError } from '../../../src/core/assert.ts';
 import { describePath, explore } from '../../../sim/explore/index.ts';
 import { type ExploreResult, STRATEGIES, type Strategy } from '../../../sim/explore/model.ts';
+import { exploreParallel } from '../../../sim/explore/parallel.ts';
 import { buildModel, MODELS } from '../../../sim/explore/registry.ts';
 import { writeDiscovery } from '../../../sim/explore/trace.ts';
 import { FileTraceSink } from '../../../sim/trace.ts';
-import { parseSeed, parseSets, variantArg } from './args.ts';
+import { parseSeed, parseSets, parseWorkers, variantArg } from './args.ts';
 import type { Command } from './types.ts';
 
 export function parseCount(text: unknown, flag: string, lo: number, hi: number): number {
@@ -49,7 +50,7 @@ export const checkCommand: Command = {
   usage: `usage: halfmoon check --model <name> [--strategy bfs|dfs|random|pct|coverage] [--depth <d>]
                       [--max-states <n>] [--set <key=value>]... [--variant <name>] [--protocol <name>]
                       [--symmetry] [--por] [--seed <n>] [--walks <n>] [--memory-mb <n>]
-                      [--trace <file>] [--json]
+                      [--workers <n>] [--trace <file>] [--json]
 
 Explores every state of a model reachable within the bounds (bfs: level by level, shortest
 counterexamples; dfs: depth first) or walks it (random; pct: priority schedules; coverage: walks
@@ -71,6 +72,8 @@ Models: ${MODELS.map((m) => `${m.name} (${m.description})`).join('; ')}; system:
   --max-states <n>    stop after n unique states (guided: after n steps)
   --memory-mb <n>     stop before the fingerprint set and frontier exceed n MiB (default 4096)
   --seed, --walks     guided strategies: the walk generator's seed, how many walks
+  --workers <n>       bfs over n worker threads, the visited set partitioned by fingerprint: the
+                      same states, verdict and shortest counterexample length as one thread
 
 Exit codes: 0 no violation found (the verdict says whether the search was complete), 1 a property
 failed, 2 bad input.`,
@@ -88,9 +91,10 @@ failed, 2 bad input.`,
     seed: { type: 'string' },
     walks: { type: 'string' },
     trace: { type: 'string' },
+    workers: { type: 'string' },
     json: { type: 'boolean' },
   },
-  run(values, _pos, io) {
+  async run(values, _pos, io) {
     if (typeof values.model !== 'string' || values.model === '') throw new InputError(`--model: required (one of ${MODELS.map((m) => m.name).join(', ')}, system:<name>)`);
     const strategy = parseStrategy(values.strategy);
     const sets = parseSets(values);
@@ -98,8 +102,10 @@ failed, 2 bad input.`,
     const model = buildModel(values.model, sets, variant);
     if (values.por === true && strategy !== 'dfs') throw new InputError('--por: partial-order reduction runs with --strategy dfs');
     const statesMax = values['max-states'] === undefined ? 50_000_000 : parseCount(values['max-states'], '--max-states', 1, 2_000_000_000);
+    const workers = parseWorkers(values.workers);
+    if (workers > 1 && strategy !== 'bfs') throw new InputError(`--workers: the parallel explorer runs --strategy bfs, not ${strategy}`);
     const bar = io.startProgress?.('check', 'states', values.json === true) ?? null;
-    const r = explore(model, {
+    const options = {
       strategy,
       depthMax: values.depth === undefined ? 1_000_000 : parseCount(values.depth, '--depth', 0, 1_000_000),
       statesMax,
@@ -108,8 +114,9 @@ failed, 2 bad input.`,
       por: values.por === true,
       seed: values.seed === undefined ? 1 : parseSeed(values.seed),
       walks: values.walks === undefined ? 0 : parseCount(values.walks, '--walks', 1, 1_000_000_000),
-      onProgress: bar ? (p) => bar.update(p.uniqueStates, statesMax, null, `${p.statesGenerated} generated, depth ${p.depth}`) : null,
-    });
+      onProgress: bar ? (p: { uniqueStates: number; statesGenerated: number; depth: number }) => bar.update(p.uniqueStates, statesMax, null, `${p.statesGenerated} generated, depth ${p.depth}`) : null,
+    };
+    const r = workers > 1 ? await exploreParallel({ model: values.model, sets, variant }, options, workers) : explore(model, options);
     bar?.stop();
     const tracePath = (values.trace as string | undefined) ?? null;
     const first = r.violations[0] ?? null;

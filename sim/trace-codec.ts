@@ -401,19 +401,8 @@ export class TraceEncoder {
       const a = shadow.vals;
       const len = raw.length;
       const n = Math.min(a.length, len);
-      for (let i = 0; i < n; i++) {
-        const x = raw[i];
-        const was = a[i];
-        if (x === was) continue;
-        path.push(i);
-        const now = this.sync(was, x, path, ops);
-        path.pop();
-        if (now !== was) a[i] = now;
-      }
-      if (a.length > len) {
-        ops.push([2, path.slice(), len]);
-        a.length = len;
-      }
+      for (let i = 0; i < n; i++) this.slot(a, i, raw[i], i, path, ops);
+      this.truncate(a, len, path, ops);
       for (let i = n; i < len; i++) this.append(a, raw[i], path, i, ops);
       return shadow;
     }
@@ -422,21 +411,11 @@ export class TraceEncoder {
       const a = shadow.vals;
       let i = 0;
       for (const x of raw) {
-        if (i < a.length) {
-          const was = a[i];
-          if (x !== was) {
-            path.push(i);
-            const now = this.sync(was, x, path, ops);
-            path.pop();
-            if (now !== was) a[i] = now;
-          }
-        } else this.append(a, x, path, i, ops);
+        if (i < a.length) this.slot(a, i, x, i, path, ops);
+        else this.append(a, x, path, i, ops);
         i++;
       }
-      if (a.length > i) {
-        ops.push([2, path.slice(), i]);
-        a.length = i;
-      }
+      this.truncate(a, i, path, ops);
       return shadow;
     }
     if (raw instanceof Map) {
@@ -456,13 +435,7 @@ export class TraceEncoder {
             inOrder = false;
             continue;
           }
-          const was = vs[i];
-          if (x !== was) {
-            path.push(k);
-            const now = this.sync(was, x, path, ops);
-            path.pop();
-            if (now !== was) vs[i] = now;
-          }
+          this.slot(vs, i, x, k, path, ops);
           i++;
         }
         if (inOrder && i === ks.length) return shadow;
@@ -518,14 +491,7 @@ export class TraceEncoder {
     let i = 0;
     for (const k in o) {
       if (i >= ks.length || ks[i] !== k) return this.rekey(shadow, Object.entries(o)[Symbol.iterator](), path, ops);
-      const x = o[k];
-      const was = vs[i];
-      if (x !== was) {
-        path.push(k);
-        const now = this.sync(was, x, path, ops);
-        path.pop();
-        if (now !== was) vs[i] = now;
-      }
+      this.slot(vs, i, o[k], k, path, ops);
       i++;
     }
     if (i === ks.length) return shadow;
@@ -561,6 +527,23 @@ export class TraceEncoder {
     shadow.keys = keys;
     shadow.vals = vals;
     return shadow;
+  }
+
+  /** Brings the shadow's `vals[i]` (reached by `key` below `path`) up to `x`. */
+  private slot(vals: unknown[], i: number, x: unknown, key: string | number, path: Path, ops: Op[]): void {
+    const was = vals[i];
+    if (x === was) return;
+    path.push(key);
+    const now = this.sync(was, x, path, ops);
+    path.pop();
+    if (now !== was) vals[i] = now;
+  }
+
+  /** Drops the shadow's elements from `len` on, with the op that says so. */
+  private truncate(a: unknown[], len: number, path: Path, ops: Op[]): void {
+    if (a.length <= len) return;
+    ops.push([2, path.slice(), len]);
+    a.length = len;
   }
 
   private append(a: unknown[], x: unknown, path: Path, i: number, ops: Op[]): void {

@@ -5,7 +5,7 @@
  * nothing on stdout. Good input exits 0 (or 1 on a violation) with the documented JSON fields.
  * Most cases run in-process through `main`; one spawns the real binary end to end.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,16 @@ describe('good input', () => {
       expect(r.out[0]).toMatch(new RegExp(`usage: halfmoon ${c}`));
     }
   });
+  it('a reader that closes the pipe early (| head) costs no stack trace and keeps the verdict as the exit code', async () => {
+    // The reader is gone before the sweep writes its first line, so every write meets EPIPE.
+    const child = spawn(process.execPath, [bin, 'sweep', '--scenario', 'register-smoke', '--seeds', '1..50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(err).not.toMatch(/EPIPE|    at /);
+    expect(code).toBe(0);
+  }, 60_000);
   it('npm start path: the binary runs the default simulation and prints a verdict', () => {
     const out = execFileSync(process.execPath, [bin, 'run'], { encoding: 'utf8' });
     expect(out).toMatch(/verdict\s+.*PASS/);

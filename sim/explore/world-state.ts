@@ -305,7 +305,8 @@ export function fifoRank(net: readonly Packet[], p: Packet): number {
   return r;
 }
 
-export function findPacket(net: readonly Packet[], p: Packet): number {
+/** The first index of the sorted `net` whose packet is not below `p` (where `p` would be inserted). */
+export function packetLowerBound(net: readonly Packet[], p: Packet): number {
   let lo = 0;
   let hi = net.length;
   while (lo < hi) {
@@ -313,6 +314,11 @@ export function findPacket(net: readonly Packet[], p: Packet): number {
     if (cmpPkt(net[mid]!, p) < 0) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+export function findPacket(net: readonly Packet[], p: Packet): number {
+  const lo = packetLowerBound(net, p);
   return lo < net.length && cmpPkt(net[lo]!, p) === 0 ? lo : -1;
 }
 

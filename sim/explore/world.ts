@@ -54,6 +54,7 @@ import {
   fifoHead,
   fifoRank,
   findPacket,
+  packetLowerBound,
   type Hist,
   hashSlot,
   type Packet,
@@ -372,13 +373,7 @@ export class SystemModel implements Model<World, WAction> {
       p = ord === undefined ? { kind, from, to, reqId, body, b0, b1, h0, h1 } : { kind, from, to, reqId, body, b0, b1, h0, h1, ord };
       if (!fifo) memo.pkts[i] = p;
     }
-    let lo = 0;
-    let hi = net.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cmpPkt(net[mid]!, p) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = packetLowerBound(net, p);
     if (this.opts.inFlight === 'set' && lo < net.length && cmpPkt(net[lo]!, p) === 0) return;
     net.splice(lo, 0, p);
     d.sent.push(p);

@@ -3,19 +3,10 @@
  * sweep.ts so that the sweep worker's bundle (sweep-entry.ts) holds the run and this, nothing of
  * the thread pool.
  */
-import type { Violation } from '../src/core/system.ts';
-import type { Outcome, RunResult } from './simulator.ts';
+import type { RunResult } from './simulator.ts';
 
-export interface SeedSummary {
-  readonly seed: number;
-  readonly outcome: Outcome;
-  readonly traceHash: string;
-  readonly events: number;
-  readonly simulatedTimeUs: number;
-  readonly violations: readonly Violation[];
-  readonly faults: Readonly<Record<string, number>>;
-  readonly replay: string;
-}
+/** The fields of a run a sweep keeps, as the run has them. */
+export type SeedSummary = Pick<RunResult, 'seed' | 'outcome' | 'traceHash' | 'events' | 'simulatedTimeUs' | 'violations' | 'faults' | 'replay'>;
 
 export function summarize(r: RunResult): SeedSummary {
   return {

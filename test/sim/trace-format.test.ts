@@ -276,9 +276,18 @@ describe('compact traces (format version 2)', () => {
       fc.record({ op: fc.constant('sdel' as const), v: leaf }),
       fc.record({ op: fc.constant('nested' as const), k: key, v: leaf }),
       fc.record({ op: fc.constant('swap' as const) }),
+      // A slot set back to a value it held before (0 -> 1 -> 0): only a shadow kept up to date
+      // at every step writes the second change. A flip toggles one slot per container: 0, 1, 0, ...
+      // Weighted so that most runs set some slot back (counted in `reached`, asserted below).
+      { arbitrary: fc.record({ op: fc.constant('flip' as const), where: fc.constantFrom('o', 'a', 'm', 'n') }), weight: 12 },
     );
+    let runs = 0;
+    let reached = 0;
     fc.assert(
-      fc.property(fc.array(cmd, { minLength: 1, maxLength: 40 }), fc.integer({ min: 2, max: 7 }), (cmds, every) => {
+      fc.property(fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' }), fc.integer({ min: 2, max: 64 }), (cmds, every) => {
+        runs++;
+        const flips = new Map<string, number>();
+        let back = false;
         const st: { o: Record<string, unknown>; a: unknown[]; m: Map<string, unknown>; p: Map<unknown, unknown>; s: Set<unknown>; n: Record<string, unknown> } = { o: {}, a: [], m: new Map(), p: new Map(), s: new Set(), n: {} };
         const lines: Record<string, unknown>[] = [];
         const enc = new TraceEncoder((r) => lines.push(JSON.parse(JSON.stringify(r)) as Record<string, unknown>), every);
@@ -336,6 +345,18 @@ describe('compact traces (format version 2)', () => {
             case 'swap':
               st.n = { ...st.n }; // a new container with the same entries
               break;
+            case 'flip': {
+              if (c.where === 'a' && st.a.length === 0) break; // no slot to flip
+              const n = (flips.get(c.where) ?? 0) + 1;
+              flips.set(c.where, n);
+              if (n >= 3) back = true; // 0, 1, 0: set back to a value held before
+              const v = n % 2;
+              if (c.where === 'o') st.o.f = v;
+              else if (c.where === 'n') st.n.f = v;
+              else if (c.where === 'm') st.m.set('f', v);
+              else st.a[0] = v;
+              break;
+            }
           }
           enc.encode({ type: 'step', i, node: 'n', input: { type: 'message', from: 'x', msg: got }, effects: [], state: st });
           expected.push(canon(toDisplay(st)));
@@ -344,9 +365,12 @@ describe('compact traces (format version 2)', () => {
         const out = lines.map((l) => dec.feed(l)).filter((r) => r !== null);
         expect(out.length).toBe(cmds.length);
         out.forEach((r, i) => expect(canon(r!.state), `after command ${i} (${cmds[i]!.op})`).toBe(expected[i]));
+        if (back) reached++;
       }),
       { seed: 23, numRuns: 400 },
     );
+    // The generator must reach the case it is weighted for, in most runs, or the property is idle.
+    expect(reached, `${reached} of ${runs} runs set a slot back`).toBeGreaterThan(runs / 2);
   });
 
   it('refuses bad and old traces with one line and exit code 2', () => {
